@@ -1,0 +1,35 @@
+# Every third-party dependency is found here, once, and wrapped in a sluice::dep_* target, so the
+# module CMakeLists never name a package directly. All come from Debian 12 packages
+# (scripts/install-deps.sh).
+find_package(Threads REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+
+add_library(sluice_dep_log INTERFACE)
+target_link_libraries(sluice_dep_log INTERFACE spdlog::spdlog fmt::fmt)
+add_library(sluice::dep_log ALIAS sluice_dep_log)
+
+add_library(sluice_dep_toml INTERFACE)
+target_link_libraries(sluice_dep_toml INTERFACE tomlplusplus::tomlplusplus)
+add_library(sluice::dep_toml ALIAS sluice_dep_toml)
+
+add_library(sluice_dep_json INTERFACE)
+target_link_libraries(sluice_dep_json INTERFACE nlohmann_json::nlohmann_json)
+add_library(sluice::dep_json ALIAS sluice_dep_json)
+
+add_library(sluice_dep_cli INTERFACE)
+target_link_libraries(sluice_dep_cli INTERFACE CLI11::CLI11)
+add_library(sluice::dep_cli ALIAS sluice_dep_cli)
+
+add_library(sluice_dep_sqlite INTERFACE)
+target_link_libraries(sluice_dep_sqlite INTERFACE SQLite::SQLite3)
+add_library(sluice::dep_sqlite ALIAS sluice_dep_sqlite)
+
+add_library(sluice_dep_crypto INTERFACE)
+target_link_libraries(sluice_dep_crypto INTERFACE OpenSSL::Crypto)
+add_library(sluice::dep_crypto ALIAS sluice_dep_crypto)

@@ -1,0 +1,142 @@
+#pragma once
+/// The TOML pipeline config (DESIGN.md, "Pipeline config"; reference in docs/configuration.md).
+/// Loading is strict: an unknown key, a wrong type or a bad value is an error naming the file, the
+/// line and the key. `${NAME}` in any string is replaced by the environment variable NAME.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sluice/core/error.hpp"
+#include "sluice/core/retry.hpp"
+
+namespace sluice {
+
+/// Free-form options of one handler or source (`options = { … }`), read strictly by their owner.
+/// Every accessor returns InvalidArgument naming "file:line: <where>.<key>" on a type mismatch.
+/// Thread-safe for concurrent reads.
+class Options {
+ public:
+  Options() = default;
+  /// `values` is a JSON object; `lines` maps each key to its line in `file`; `where` is the dotted
+  /// path of the table, e.g. "routes[0].options".
+  Options(nlohmann::json values, std::map<std::string, int> lines, std::string file,
+          std::string where);
+
+  /// True when `key` is present.
+  [[nodiscard]] bool Has(std::string_view key) const;
+  /// A string option, or nullopt when absent.
+  [[nodiscard]] Result<std::optional<std::string>> String(std::string_view key) const;
+  /// A boolean option, or nullopt when absent.
+  [[nodiscard]] Result<std::optional<bool>> Bool(std::string_view key) const;
+  /// An integer option, or nullopt when absent.
+  [[nodiscard]] Result<std::optional<std::int64_t>> Int(std::string_view key) const;
+  /// A duration option written with units ("5s"), or nullopt when absent.
+  [[nodiscard]] Result<std::optional<std::chrono::milliseconds>> Duration(std::string_view key) const;
+  /// InvalidArgument naming the first key not in `known`.
+  [[nodiscard]] Status CheckKeys(std::initializer_list<std::string_view> known) const;
+  /// An InvalidArgument Error located at `key` (or at the table when `key` is empty).
+  [[nodiscard]] Error MakeError(std::string_view key, std::string_view message) const;
+  /// The raw JSON object.
+  [[nodiscard]] const nlohmann::json& Json() const { return values_; }
+
+ private:
+  nlohmann::json values_ = nlohmann::json::object();
+  std::map<std::string, int> lines_;
+  std::string file_;
+  std::string where_;
+};
+
+/// `[queue]`: where jobs live.
+struct QueueConfig {
+  std::string url;                                            ///< "sqlite://path" (resolved)
+  std::chrono::milliseconds lease{std::chrono::seconds(30)};  ///< a claimed job's lease
+};
+
+/// `[engine]`: worker-pool behaviour.
+struct EngineConfig {
+  std::chrono::milliseconds shutdown_grace{std::chrono::seconds(30)};  ///< wait for running jobs
+  std::chrono::milliseconds idle_poll{std::chrono::milliseconds(200)}; ///< claim retry when idle
+};
+
+/// `[stores.NAME]`: an object store.
+struct StoreConfig {
+  std::string name;
+  std::string url;       ///< "file:///abs", "file://rel" (to the config's folder), "s3://…", "memory://x"
+  std::string endpoint;  ///< s3:// only: endpoint override
+  std::string region;    ///< s3:// only
+  std::string profile;   ///< s3:// only: AWS profile
+};
+
+/// `[tables.NAME]`: a table store (database).
+struct TableConfig {
+  std::string name;
+  std::string url;  ///< "sqlite://path"
+};
+
+/// `[[sources]]`: where events come from.
+struct SourceConfig {
+  std::string name;
+  std::string type;    ///< "poll" or "index"
+  std::string store;   ///< poll: the store listed; index: the store the run ids' objects are in
+  std::string prefix;  ///< poll: listed prefix; index: key = prefix + id + suffix
+  std::string suffix;  ///< poll: only keys ending so; index: appended to each id
+  std::chrono::milliseconds interval{std::chrono::seconds(5)};  ///< poll: pause between listings
+  std::string index;   ///< index: URL of the index ("file:///…/index.txt" or "<store>:<key>")
+  int line = 0;        ///< line of the [[sources]] header, for messages
+};
+
+/// `match = { … }` of a route.
+struct RouteMatch {
+  std::string store;                ///< required
+  std::string prefix;               ///< key prefix, may be empty
+  std::string suffix;               ///< key suffix, may be empty
+  std::vector<std::string> events;  ///< kinds, '*' wildcard allowed; empty = ["ObjectCreated:*"]
+};
+
+/// `[[routes]]`: which events go to which handler, and how.
+struct RouteConfig {
+  std::string name;
+  RouteMatch match;
+  std::string handler;
+  int concurrency = 1;  ///< jobs of this route running at once in one process
+  RetryPolicy retry;
+  Options options;      ///< the handler's own options
+  int line = 0;         ///< line of the [[routes]] header, for messages
+};
+
+/// A whole pipeline config.
+struct PipelineConfig {
+  std::filesystem::path file;  ///< the file it was read from
+  QueueConfig queue;
+  EngineConfig engine;
+  std::map<std::string, StoreConfig> stores;
+  std::map<std::string, TableConfig> tables;
+  std::vector<SourceConfig> sources;
+  std::vector<RouteConfig> routes;
+
+  /// The route named `name`, or nullptr.
+  [[nodiscard]] const RouteConfig* FindRoute(std::string_view name) const;
+};
+
+/// Reads and validates a pipeline config. Relative local URLs resolve against the file's folder.
+/// Returns InvalidArgument ("file:line: key: reason") for syntax errors, unknown keys, wrong types,
+/// bad durations, dangling store/table references and duplicate names; NotFound if the file is
+/// missing; any of them for a `${NAME}` whose variable is unset. Thread-safe.
+Result<PipelineConfig> LoadConfig(const std::filesystem::path& file);
+
+/// Parses config text as if read from `file_name` (for tests). Same errors as LoadConfig.
+Result<PipelineConfig> ParseConfig(std::string_view text, const std::filesystem::path& file_name);
+
+/// Replaces every `${NAME}` in `text` with the environment variable NAME. Returns InvalidArgument
+/// naming the variable when it is unset or the `${` is unterminated. Thread-safe.
+Result<std::string> ExpandEnv(std::string_view text);
+
+}  // namespace sluice

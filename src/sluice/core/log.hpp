@@ -1,0 +1,44 @@
+#pragma once
+/// Logging: spdlog to stderr, human lines on a TTY (or when asked), JSON lines otherwise or with
+/// `--log-format json`. A job's lines carry its route, job id and object key through LogScope.
+
+#include <string>
+#include <string_view>
+
+#include <spdlog/spdlog.h>
+
+#include "sluice/core/error.hpp"
+
+namespace sluice {
+
+/// How log lines are written.
+enum class LogFormat {
+  Auto,   ///< human on a TTY, JSON lines otherwise
+  Human,  ///< "2026-11-21 09:30:01.123 info  [route=… job=… key=…] message"
+  Json,   ///< {"ts":"…","level":"info","msg":"…","route":"…","job":"…","key":"…"}
+};
+
+/// Parses "auto", "human"/"text" or "json". Returns InvalidArgument otherwise.
+Result<LogFormat> ParseLogFormat(std::string_view text);
+
+/// Configures the default spdlog logger (stderr) once per process; `level` is an spdlog level name
+/// ("debug", "info", "warn", "error"). Not thread-safe: call from main() before starting threads.
+Status InitLogging(LogFormat format, std::string_view level);
+
+/// Per-thread job context added to every log line written while it is alive (route, job id, key).
+/// Scopes nest; the innermost wins. Thread-compatible: each thread has its own context.
+class LogScope {
+ public:
+  LogScope(std::string route, std::string job, std::string key);
+  ~LogScope();
+  LogScope(const LogScope&) = delete;
+  LogScope& operator=(const LogScope&) = delete;
+
+ private:
+  std::string saved_route_, saved_job_, saved_key_;
+};
+
+/// Escapes `text` for inclusion inside a JSON string literal (without the quotes).
+std::string JsonEscape(std::string_view text);
+
+}  // namespace sluice

@@ -1,0 +1,152 @@
+#pragma once
+/// ObjectStore: the one interface through which handlers read and write objects (DESIGN.md).
+/// Backends: `file://` (local/, a folder plays the bucket), `memory://` (memory/, unit tests), and
+/// `s3://` (s3/, later). Semantics follow the Amazon S3 API Reference (GetObject, PutObject,
+/// HeadObject, ListObjectsV2, DeleteObject, CopyObject) so code written against one backend
+/// behaves the same on the others; tests/unit/store/conformance_test.cpp holds every backend to it.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/core/error.hpp"
+
+namespace sluice {
+
+/// Metadata of one object, as HeadObject / ListObjectsV2 report it.
+struct ObjectInfo {
+  std::string key;            ///< full key, '/'-separated, no leading '/'
+  std::uint64_t size_bytes = 0;
+  std::string etag;           ///< unquoted; hex MD5 of the content for single-part objects
+  std::chrono::system_clock::time_point last_modified;
+};
+
+/// An inclusive byte range, as in the HTTP Range header "bytes=first-last" (RFC 9110 §14.1.2).
+struct ByteRange {
+  std::uint64_t first = 0;
+  std::optional<std::uint64_t> last;  ///< inclusive; nullopt = to the end of the object
+};
+
+/// Parameters of one List call (ListObjectsV2 semantics).
+struct ListOptions {
+  std::string prefix;              ///< only keys starting with this
+  std::string delimiter;           ///< when set, keys with it after the prefix roll up
+  int max_keys = 1000;             ///< keys + common prefixes per page, 1..1000
+  std::string continuation_token;  ///< from the previous page's next_continuation_token
+};
+
+/// One page of a listing, in S3's order: ascending by the UTF-8 bytes of the key.
+struct ListPage {
+  std::vector<ObjectInfo> objects;
+  std::vector<std::string> common_prefixes;  ///< each ends with the delimiter
+  std::string next_continuation_token;       ///< empty when this is the last page
+  [[nodiscard]] bool IsTruncated() const { return !next_continuation_token.empty(); }
+};
+
+/// Receives an object's bytes in order, in chunks of any size. Returning an Error stops the read.
+using ByteSink = std::function<Status(std::string_view chunk)>;
+
+/// A streaming upload. Nothing is visible under the key until Close() succeeds; destroying the
+/// writer without Close() (or after an error) aborts and leaves any previous object intact.
+/// Not thread-safe: one thread writes.
+class ObjectWriter {
+ public:
+  virtual ~ObjectWriter() = default;
+  /// Appends bytes. Returns the first background error, if any (Transient, PermissionDenied, …).
+  virtual Status Write(std::string_view bytes) = 0;
+  /// Commits the object atomically and returns its metadata (ETag, size).
+  virtual Result<ObjectInfo> Close() = 0;
+};
+
+/// What a backend can and cannot do, for honest differences in the conformance suite.
+struct StoreCapabilities {
+  bool durable = true;  ///< survives a process restart (false for memory://)
+};
+
+/// An object store: one bucket (optionally below a root prefix). All methods are thread-safe.
+/// Keys are validated by ValidateKey: errors are InvalidArgument naming the key.
+/// Error codes: NotFound (no such key or bucket), PermissionDenied, InvalidArgument (bad key or
+/// range), Transient/Throttled/Timeout (retryable), Corrupt (integrity check failed), Internal.
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  /// The store's URL with secrets redacted, e.g. "file:///srv/lake"; used in messages.
+  [[nodiscard]] virtual std::string Url() const = 0;
+  /// What this backend supports.
+  [[nodiscard]] virtual StoreCapabilities Capabilities() const = 0;
+
+  /// Metadata of `key`. NotFound when absent.
+  virtual Result<ObjectInfo> Head(std::string_view key) = 0;
+
+  /// Streams the object (or `range` of it) into `sink`; returns the object's metadata. A range
+  /// starting past the end is InvalidArgument; `last` past the end is clamped (as S3 does).
+  virtual Result<ObjectInfo> GetTo(std::string_view key, const ByteSink& sink,
+                                    std::optional<ByteRange> range = std::nullopt) = 0;
+
+  /// Reads the object (or a range) into memory. For small objects; large ones use GetTo.
+  Result<std::string> Get(std::string_view key, std::optional<ByteRange> range = std::nullopt);
+
+  /// Starts a streaming upload of `key`.
+  virtual Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) = 0;
+
+  /// Writes `bytes` as `key` in one go (OpenWriter + Write + Close); returns the new metadata.
+  Result<ObjectInfo> Put(std::string_view key, std::string_view bytes);
+
+  /// Lists one page. Keys come in ascending byte order; see ListOptions.
+  virtual Result<ListPage> List(const ListOptions& options) = 0;
+
+  /// Removes `key`. Deleting an absent key succeeds (as S3's DeleteObject does).
+  virtual Status Delete(std::string_view key) = 0;
+
+  /// Copies `source_key` to `destination_key` within this store; NotFound if the source is absent.
+  virtual Result<ObjectInfo> Copy(std::string_view source_key, std::string_view destination_key) = 0;
+};
+
+/// Checks a key: non-empty, at most 1024 bytes (S3's limit, "Creating object key names"), no NUL,
+/// no leading '/', no empty, "." or ".." segment. Returns InvalidArgument naming the key.
+Status ValidateKey(std::string_view key);
+
+/// Options of MakeObjectStore beyond the URL (s3:// uses them; local ones ignore them).
+struct StoreOptions {
+  std::string endpoint;  ///< s3:// endpoint override
+  std::string region;    ///< s3:// region
+  std::string profile;   ///< s3:// AWS profile
+};
+
+/// Opens a store from its URL: "file:///abs/folder", "memory://name". A file:// folder is created
+/// if missing. Returns InvalidArgument for an unknown scheme or bad URL, PermissionDenied when the
+/// folder cannot be created. Thread-safe; memory:// stores of the same name share their objects
+/// within a process.
+Result<std::unique_ptr<ObjectStore>> MakeObjectStore(std::string_view url,
+                                                     const StoreOptions& options = {});
+
+/// Accumulates one ListObjectsV2 page from keys fed in ascending order, applying prefix,
+/// delimiter, max keys and the continuation token. Backends share it so every one pages alike.
+/// The continuation token is the last key or common prefix returned. Not thread-safe.
+class ListPageBuilder {
+ public:
+  explicit ListPageBuilder(const ListOptions& options);
+  /// Keys at or before this are skipped by Add; a backend may use it to skip whole subtrees.
+  [[nodiscard]] const std::string& StartAfter() const { return start_after_; }
+  /// Offers the next key in ascending order. Returns false once the page is full (the offered
+  /// object is then not included, and the page is truncated).
+  bool Add(const ObjectInfo& object);
+  /// True once the page is full; the backend may stop feeding.
+  [[nodiscard]] bool Full() const { return full_; }
+  /// The finished page.
+  ListPage Finish() &&;
+
+ private:
+  ListOptions options_;
+  std::string start_after_;
+  ListPage page_;
+  bool full_ = false;
+};
+
+}  // namespace sluice
