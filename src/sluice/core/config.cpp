@@ -208,10 +208,10 @@ Status ParseSource(const toml::table& table, const std::string& file, std::size_
     SLUICE_ASSIGN_OR_RETURN(auto interval, r.Duration("interval"));
     if (interval) out.interval = *interval;
   } else if (out.type == "index") {
-    SLUICE_ASSIGN_OR_RETURN(std::string index, r.RequireString("index"));
-    out.index = index;
-    if (index.find("://") != std::string::npos) {
-      SLUICE_ASSIGN_OR_RETURN(out.index, ResolveUrl(r, "index", index, base_dir));
+    SLUICE_ASSIGN_OR_RETURN(std::string index_url, r.RequireString("index"));
+    out.index = index_url;
+    if (index_url.find("://") != std::string::npos) {
+      SLUICE_ASSIGN_OR_RETURN(out.index, ResolveUrl(r, "index", index_url, base_dir));
     }
   } else {
     return Fail(r.MakeError("type", fmt::format("unknown source type '{}': expected poll or index",

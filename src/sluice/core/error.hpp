@@ -72,10 +72,12 @@ using Status = Result<void>;
 #define SLUICE_CONCAT(a, b) SLUICE_CONCAT_INNER(a, b)
 
 /// Evaluates `expr` (a Result or Status); returns its Error from the enclosing function on failure.
-#define SLUICE_RETURN_IF_ERROR(expr)                                      \
-  do {                                                                    \
-    auto&& sluice_status_ = (expr);                                       \
-    if (!sluice_status_) return ::sluice::Fail(std::move(sluice_status_).error()); \
+#define SLUICE_RETURN_IF_ERROR(expr) \
+  SLUICE_RETURN_IF_ERROR_IMPL(SLUICE_CONCAT(sluice_status_, __COUNTER__), expr)
+#define SLUICE_RETURN_IF_ERROR_IMPL(tmp, expr)                     \
+  do {                                                             \
+    auto&& tmp = (expr);                                           \
+    if (!tmp) return ::sluice::Fail(std::move(tmp).error());       \
   } while (false)
 
 #define SLUICE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)           \
@@ -85,4 +87,4 @@ using Status = Result<void>;
 
 /// `SLUICE_ASSIGN_OR_RETURN(auto x, Compute());` declares x from a Result or returns its Error.
 #define SLUICE_ASSIGN_OR_RETURN(lhs, expr) \
-  SLUICE_ASSIGN_OR_RETURN_IMPL(SLUICE_CONCAT(sluice_result_, __LINE__), lhs, expr)
+  SLUICE_ASSIGN_OR_RETURN_IMPL(SLUICE_CONCAT(sluice_result_, __COUNTER__), lhs, expr)

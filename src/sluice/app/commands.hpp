@@ -1,0 +1,38 @@
+#pragma once
+/// The subcommands of the sluice binary. Each Add*Command registers its CLI11 subcommand and
+/// sets `exit_code` when it runs; the work itself is done by the library.
+
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "sluice/core/error.hpp"
+#include "sluice/engine/engine.hpp"
+
+namespace sluice::app {
+
+/// Process exit codes, documented in `sluice --help` and docs/cli.md.
+enum ExitCode : int {
+  kExitOk = 0,        ///< everything succeeded, or nothing to do
+  kExitFailure = 1,   ///< a runtime failure (store, queue or table unavailable, …)
+  kExitUsage = 2,     ///< bad command line or config
+  kExitDeadJobs = 3,  ///< the run finished but at least one job ended dead
+};
+
+/// Logs `error` and returns its exit code: kExitUsage for InvalidArgument, else kExitFailure.
+int ReportError(const Error& error);
+
+/// Loads the config and opens the engine with the built-in handlers.
+Result<std::unique_ptr<Engine>> OpenEngine(const std::string& config_path);
+
+/// Prints the one-line summary of a run to stdout, lists a few dead jobs, returns 0 or 3.
+int FinishRun(std::string_view command, const RunReport& report, Engine& engine);
+
+void AddRunCommand(CLI::App& app, int& exit_code);
+void AddServeCommand(CLI::App& app, int& exit_code);
+void AddBackfillCommand(CLI::App& app, int& exit_code);
+void AddJobsCommand(CLI::App& app, int& exit_code);
+void AddSerratusCommand(CLI::App& app, int& exit_code);
+
+}  // namespace sluice::app

@@ -1,0 +1,107 @@
+// `sluice run`, `sluice serve` and `sluice backfill`: thin wrappers over Engine.
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <spdlog/spdlog.h>
+
+#include "sluice/app/commands.hpp"
+#include "sluice/core/signals.hpp"
+
+namespace sluice::app {
+
+void AddRunCommand(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "run", "Let every source make one pass, process jobs until the queue is idle, then exit.\n"
+             "Exit 0 when every job succeeded, 3 when any ended dead, 2 on a config error.");
+  auto config = std::make_shared<std::string>();
+  cmd->add_option("-c,--config", *config, "pipeline config (TOML)")->required();
+  cmd->callback([config, &exit_code] {
+    auto engine = OpenEngine(*config);
+    if (!engine) {
+      exit_code = ReportError(engine.error());
+      return;
+    }
+    if (auto pass = (*engine)->SourcesPass(); !pass) {
+      exit_code = ReportError(pass.error());
+      return;
+    }
+    auto report = (*engine)->Drain();
+    exit_code = report ? FinishRun("run", *report, **engine) : ReportError(report.error());
+  });
+}
+
+void AddServeCommand(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "serve", "Run sources and workers until SIGINT/SIGTERM; then stop claiming, let running jobs\n"
+               "finish within engine.shutdown_grace and release the rest.");
+  auto config = std::make_shared<std::string>();
+  cmd->add_option("-c,--config", *config, "pipeline config (TOML)")->required();
+  cmd->callback([config, &exit_code] {
+    ShutdownSignals signals;
+    auto engine = OpenEngine(*config);
+    if (!engine) {
+      exit_code = ReportError(engine.error());
+      return;
+    }
+    spdlog::info("serving {} route(s) from {}", (*engine)->Config().routes.size(), *config);
+    auto report = (*engine)->Serve(signals.Requested());
+    if (!report) {
+      exit_code = ReportError(report.error());
+      return;
+    }
+    (void)FinishRun("serve", *report, **engine);  // a daemon stopped on request exits 0
+    exit_code = kExitOk;
+    if (report->abandoned) {
+      std::fflush(stdout);
+      std::_Exit(exit_code);  // handler threads are still running and cannot be joined
+    }
+  });
+}
+
+void AddBackfillCommand(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "backfill", "Enqueue one job per run id of an index for one route, then process until idle.\n"
+                  "Each id becomes the key <prefix><id><suffix> of the route's match.");
+  auto config = std::make_shared<std::string>();
+  auto route = std::make_shared<std::string>();
+  auto index = std::make_shared<std::string>();
+  cmd->add_option("-c,--config", *config, "pipeline config (TOML)")->required();
+  cmd->add_option("-r,--route", *route, "route to feed")->required();
+  cmd->add_option("-i,--index", *index,
+                  "index: file:///path/index.txt, a plain path, or <store>:<key>; one run id per line")
+      ->required();
+  cmd->callback([config, route, index, &exit_code] {
+    auto engine = OpenEngine(*config);
+    if (!engine) {
+      exit_code = ReportError(engine.error());
+      return;
+    }
+    const RouteConfig* rc = (*engine)->Config().FindRoute(*route);
+    if (rc == nullptr) {
+      exit_code = ReportError(Error{ErrorCode::InvalidArgument, "no route named '" + *route + "'", *config});
+      return;
+    }
+    std::string url = *index;
+    if (url.find("://") == std::string::npos && url.find(':') == std::string::npos) {
+      url = "file://" + std::filesystem::absolute(url).string();
+    }
+    auto events = ReadIndexEvents(url, rc->match.store, rc->match.prefix, rc->match.suffix,
+                                  (*engine)->GetResources());
+    if (!events) {
+      exit_code = ReportError(events.error());
+      return;
+    }
+    const std::size_t total = events->size();
+    auto added = (*engine)->SubmitToRoute(*route, std::move(*events));
+    if (!added) {
+      exit_code = ReportError(added.error());
+      return;
+    }
+    spdlog::info("backfill: {} run id(s) in the index, {} new job(s) for route '{}'", total, *added, *route);
+    auto report = (*engine)->Drain();
+    exit_code = report ? FinishRun("backfill", *report, **engine) : ReportError(report.error());
+  });
+}
+
+}  // namespace sluice::app

@@ -1,0 +1,411 @@
+#include "sluice/engine/engine.hpp"
+
+#include <unistd.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "sluice/core/log.hpp"
+#include "sluice/core/retry.hpp"
+#include "sluice/core/units.hpp"
+#include "sluice/engine/router.hpp"
+
+namespace sluice {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+constexpr auto kProgressEvery = std::chrono::seconds(5);
+constexpr auto kCancelWait = std::chrono::seconds(2);
+constexpr auto kNoDeadline = std::chrono::hours(24 * 365);
+
+std::string ProcessOwner() {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return fmt::format("{}:{}:{:06x}", host, getpid(), static_cast<unsigned>(RandomUnit() * 0xFFFFFF));
+}
+
+struct RouteRuntime {
+  const RouteConfig* config = nullptr;
+  std::unique_ptr<Handler> handler;
+};
+
+}  // namespace
+
+struct Engine::Impl {
+  PipelineConfig config;
+  Resources resources;
+  std::unique_ptr<Queue> queue;
+  std::vector<std::unique_ptr<Source>> sources;
+  std::vector<RouteRuntime> routes;
+  std::vector<std::string> route_names;
+  std::string owner = ProcessOwner();
+
+  // Worker pool state.
+  std::vector<std::thread> workers;
+  std::thread heartbeat;
+  std::atomic<bool> stop_claiming{false};
+  std::atomic<bool> cancel{false};
+  std::mutex mutex;
+  std::condition_variable work_cv;      // new jobs enqueued, or stopping
+  std::condition_variable inflight_cv;  // a job finished
+  std::map<std::int64_t, std::string> inflight;  // job id → lease owner; guarded by mutex
+
+  // Counters of the current Drain/Serve.
+  std::atomic<std::int64_t> enqueued{0}, succeeded{0}, dead{0}, retried{0}, released{0};
+  std::atomic<std::uint64_t> objects_written{0}, rows_written{0};
+
+  Result<int> Enqueue(const std::vector<NewJob>& jobs) {
+    if (jobs.empty()) return 0;
+    SLUICE_ASSIGN_OR_RETURN(int added, queue->Enqueue(jobs));
+    enqueued += added;
+    if (added > 0) work_cv.notify_all();
+    return added;
+  }
+
+  Result<int> Submit(std::vector<Event> events) {
+    std::vector<NewJob> jobs;
+    for (auto& event : events) {
+      auto routed = RouteEvent(config.routes, event);
+      if (routed.empty()) spdlog::debug("no route matches {} {}/{}", event.kind, event.store, event.key);
+      for (auto& job : routed) jobs.push_back(std::move(job));
+    }
+    return Enqueue(jobs);
+  }
+
+  void StartWorkers() {
+    stop_claiming = false;
+    cancel = false;
+    enqueued = succeeded = dead = retried = released = 0;
+    objects_written = rows_written = 0;
+    for (auto& route : routes) {
+      for (int i = 0; i < route.config->concurrency; ++i) {
+        workers.emplace_back([this, &route, i] { WorkerLoop(route, i); });
+      }
+    }
+    heartbeat = std::thread([this] { HeartbeatLoop(); });
+  }
+
+  void WorkerLoop(RouteRuntime& route, int index) {
+    const std::string worker = fmt::format("{}:{}#{}", owner, route.config->name, index);
+    while (!stop_claiming) {
+      auto claimed = queue->Claim(route.config->name, worker, config.queue.lease);
+      if (!claimed || !*claimed) {
+        if (!claimed) spdlog::error("claim on route '{}': {}", route.config->name, claimed.error().ToString());
+        std::unique_lock lock(mutex);
+        work_cv.wait_for(lock, config.engine.idle_poll, [this] { return stop_claiming.load(); });
+        continue;
+      }
+      RunJob(route, **claimed, worker);
+    }
+  }
+
+  void RunJob(RouteRuntime& route, const Job& job, const std::string& worker) {
+    {
+      std::lock_guard lock(mutex);
+      inflight[job.id] = worker;
+    }
+    const RouteConfig& rc = *route.config;
+    LogScope scope(rc.name, std::to_string(job.id), job.event.key);
+    HandlerContext context(rc.name, std::to_string(job.id), SteadyClock::now() + kNoDeadline, &cancel);
+    Result<Outcome> result = Fail(ErrorCode::Internal, "handler did not run");
+    try {
+      result = route.handler->Handle(job.event, context);
+    } catch (const std::exception& e) {
+      result = Fail(ErrorCode::Internal, fmt::format("handler threw: {}", e.what()));
+    }
+    Finish(rc, job, worker, result, context);
+    {
+      std::lock_guard lock(mutex);
+      inflight.erase(job.id);
+    }
+    inflight_cv.notify_all();
+  }
+
+  void Finish(const RouteConfig& route, const Job& job, const std::string& worker,
+              const Result<Outcome>& result, const HandlerContext& context) {
+    if (result) {
+      if (!context.Emitted().empty()) {
+        if (auto submitted = Submit(context.Emitted()); !submitted) {
+          spdlog::error("follow-on events not enqueued: {}", submitted.error().ToString());
+        }
+      }
+      auto done = queue->Succeed(job.id, worker);
+      if (!done) {
+        spdlog::error("could not mark job succeeded (it will run again): {}", done.error().ToString());
+        return;
+      }
+      if (!*done) spdlog::warn("lease lost before completion; another worker owns the job now");
+      ++succeeded;
+      objects_written += result->objects_written;
+      rows_written += result->rows_written;
+      spdlog::debug("succeeded: {}", result->summary);
+      return;
+    }
+    const Error& error = result.error();
+    if (error.code == ErrorCode::Cancelled && cancel) {
+      if (auto r = queue->Release(job.id, worker); !r) spdlog::error("release: {}", r.error().ToString());
+      ++released;
+      return;
+    }
+    std::optional<std::chrono::milliseconds> retry_after;
+    if (IsRetryable(error.code)) retry_after = BackoffDelay(route.retry, job.attempts, RandomUnit());
+    auto state = queue->FailAttempt(job.id, worker, error.ToString(), retry_after);
+    if (!state) {
+      spdlog::error("could not record the failure (the job will run again): {}", state.error().ToString());
+      return;
+    }
+    if (!*state) {
+      spdlog::warn("lease lost before the failure was recorded: {}", error.ToString());
+    } else if (**state == JobState::Dead) {
+      ++dead;
+      spdlog::error("dead after {} attempt(s): [{}] {}", job.attempts, ToString(error.code), error.ToString());
+    } else {
+      ++retried;
+      spdlog::warn("attempt {}/{} failed, retrying in {}: [{}] {}", job.attempts, job.max_attempts,
+                   FormatDuration(*retry_after), ToString(error.code), error.ToString());
+    }
+  }
+
+  void HeartbeatLoop() {
+    const auto every = std::max(config.queue.lease / 3, std::chrono::milliseconds(50));
+    std::unique_lock lock(mutex);
+    while (!workers_done) {
+      work_cv.wait_for(lock, every, [this] { return workers_done.load(); });
+      if (workers_done) break;
+      const auto held = inflight;
+      lock.unlock();
+      for (const auto& [id, worker] : held) {
+        const std::int64_t ids[] = {id};
+        if (auto r = queue->ExtendLeases(ids, worker, config.queue.lease); !r) {
+          spdlog::warn("lease extension failed: {}", r.error().ToString());
+        }
+      }
+      lock.lock();
+    }
+  }
+  std::atomic<bool> workers_done{false};
+
+  // Stops claiming; waits up to `grace` for running jobs; then cancels, waits briefly, and
+  // releases whatever is still running. Returns true when handlers had to be abandoned.
+  bool StopWorkers(std::chrono::milliseconds grace) {
+    stop_claiming = true;
+    work_cv.notify_all();
+    bool abandoned = false;
+    {
+      std::unique_lock lock(mutex);
+      if (!inflight_cv.wait_for(lock, grace, [this] { return inflight.empty(); })) {
+        spdlog::warn("{} job(s) still running after the {} shutdown grace; cancelling",
+                     inflight.size(), FormatDuration(grace));
+        cancel = true;
+        if (!inflight_cv.wait_for(lock, kCancelWait, [this] { return inflight.empty(); })) {
+          for (const auto& [id, worker] : inflight) {
+            if (auto r = queue->Release(id, worker); !r) spdlog::error("release: {}", r.error().ToString());
+            ++released;
+          }
+          abandoned = true;
+        }
+      }
+    }
+    workers_done = true;
+    work_cv.notify_all();
+    if (heartbeat.joinable()) heartbeat.join();
+    for (auto& worker : workers) {
+      if (abandoned) {
+        worker.detach();
+      } else {
+        worker.join();
+      }
+    }
+    workers.clear();
+    workers_done = false;
+    return abandoned;
+  }
+
+  RunReport Report(SteadyClock::time_point started, bool abandoned) const {
+    RunReport report;
+    report.enqueued = enqueued;
+    report.succeeded = succeeded;
+    report.dead = dead;
+    report.retried = retried;
+    report.released = released;
+    report.objects_written = objects_written;
+    report.rows_written = rows_written;
+    report.abandoned = abandoned;
+    report.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
+    return report;
+  }
+
+  void LogProgress(const QueueStats& stats, SteadyClock::time_point started) const {
+    const auto count = [&](JobState s) {
+      const auto it = stats.counts.find(s);
+      return it == stats.counts.end() ? std::int64_t{0} : it->second;
+    };
+    const double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
+    spdlog::info("progress: {} succeeded, {} dead, {} pending, {} running, {} waiting to retry ({:.0f} jobs/s)",
+                 succeeded.load(), dead.load(), count(JobState::Pending), count(JobState::Running),
+                 count(JobState::Failed), seconds > 0 ? static_cast<double>(succeeded + dead) / seconds : 0.0);
+  }
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Engine::~Engine() {
+  if (!impl_->workers.empty()) impl_->StopWorkers(impl_->config.engine.shutdown_grace);
+}
+
+Result<std::unique_ptr<Engine>> Engine::Open(PipelineConfig config, const HandlerRegistry& registry) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = std::move(config);
+  const PipelineConfig& c = impl->config;
+  for (const auto& [name, store] : c.stores) {
+    StoreOptions options{store.endpoint, store.region, store.profile};
+    auto opened = MakeObjectStore(store.url, options);
+    if (!opened) return Fail(std::move(opened).error().WithContext(fmt::format("store '{}'", name)));
+    impl->resources.stores[name] = std::move(*opened);
+  }
+  for (const auto& [name, table] : c.tables) {
+    auto opened = MakeTableStore(table.url);
+    if (!opened) return Fail(std::move(opened).error().WithContext(fmt::format("table '{}'", name)));
+    impl->resources.tables[name] = std::move(*opened);
+  }
+  auto queue = MakeQueue(c.queue.url);
+  if (!queue) return Fail(std::move(queue).error().WithContext("queue"));
+  impl->queue = std::move(*queue);
+  for (const auto& source : c.sources) {
+    auto made = MakeSource(source, impl->resources);
+    if (!made) return Fail(std::move(made).error().WithContext(c.file.string()));
+    impl->sources.push_back(std::move(*made));
+  }
+  for (const auto& route : c.routes) {
+    auto handler = registry.Create(route.handler, route.options, impl->resources);
+    if (!handler) {
+      return Fail(std::move(handler).error().WithContext(
+          fmt::format("{}:{}: route '{}'", c.file.string(), route.line, route.name)));
+    }
+    impl->routes.push_back(RouteRuntime{&route, std::move(*handler)});
+    impl->route_names.push_back(route.name);
+  }
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+const PipelineConfig& Engine::Config() const { return impl_->config; }
+Queue& Engine::GetQueue() { return *impl_->queue; }
+const Resources& Engine::GetResources() const { return impl_->resources; }
+
+Result<int> Engine::Submit(std::vector<Event> events) { return impl_->Submit(std::move(events)); }
+
+Result<int> Engine::SubmitToRoute(std::string_view route, std::vector<Event> events) {
+  const RouteConfig* config = impl_->config.FindRoute(route);
+  if (config == nullptr) {
+    return Fail(ErrorCode::InvalidArgument, fmt::format("no route named '{}'", route),
+                impl_->config.file.string());
+  }
+  std::vector<NewJob> jobs;
+  for (auto& event : events) jobs.push_back(MakeJob(*config, std::move(event)));
+  return impl_->Enqueue(jobs);
+}
+
+Status Engine::SourcesPass() {
+  for (auto& source : impl_->sources) {
+    std::int64_t added = 0;
+    SLUICE_RETURN_IF_ERROR(source->Pass([&](std::vector<Event> events) -> Status {
+      SLUICE_ASSIGN_OR_RETURN(int n, impl_->Submit(std::move(events)));
+      added += n;
+      return Ok();
+    }));
+    spdlog::info("source '{}': {} new job(s)", source->Name(), added);
+  }
+  return Ok();
+}
+
+Result<RunReport> Engine::Drain() {
+  Impl& impl = *impl_;
+  const auto started = SteadyClock::now();
+  const std::int64_t enqueued_before = impl.enqueued;
+  impl.StartWorkers();
+  impl.enqueued = enqueued_before;
+  auto last_progress = started;
+  Status status = Ok();
+  while (true) {
+    {
+      std::unique_lock lock(impl.mutex);
+      impl.inflight_cv.wait_for(lock, impl.config.engine.idle_poll);
+    }
+    if (auto r = impl.queue->RecoverExpiredLeases(); !r) {
+      status = Fail(r.error());
+      break;
+    } else if (*r > 0) {
+      spdlog::warn("recovered {} job(s) whose lease expired", *r);
+    }
+    auto stats = impl.queue->Stats(impl.route_names);
+    if (!stats) {
+      status = Fail(stats.error());
+      break;
+    }
+    if (stats->Open() == 0) break;
+    if (SteadyClock::now() - last_progress >= kProgressEvery) {
+      impl.LogProgress(*stats, started);
+      last_progress = SteadyClock::now();
+    }
+  }
+  const bool abandoned = impl.StopWorkers(impl.config.engine.shutdown_grace);
+  if (!status) return Fail(status.error());
+  return impl.Report(started, abandoned);
+}
+
+Result<RunReport> Engine::Serve(const std::atomic<bool>& stop) {
+  Impl& impl = *impl_;
+  const auto started = SteadyClock::now();
+  impl.StartWorkers();
+
+  std::vector<std::thread> source_threads;
+  for (auto& source : impl.sources) {
+    source_threads.emplace_back([&impl, &stop, src = source.get()] {
+      while (!stop) {
+        auto pass = src->Pass([&](std::vector<Event> events) -> Status {
+          auto added = impl.Submit(std::move(events));
+          if (!added) return Fail(std::move(added).error());
+          return Ok();
+        });
+        if (!pass) spdlog::error("{}", pass.error().ToString());
+        const auto interval = src->Interval();
+        if (!interval) break;
+        const auto until = SteadyClock::now() + *interval;
+        while (!stop && SteadyClock::now() < until) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      }
+    });
+  }
+
+  auto last_recovery = SteadyClock::now();
+  auto last_progress = started;
+  while (!stop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (SteadyClock::now() - last_recovery >= std::min<std::chrono::milliseconds>(impl.config.queue.lease / 2, std::chrono::seconds(5))) {
+      last_recovery = SteadyClock::now();
+      if (auto r = impl.queue->RecoverExpiredLeases(); !r) {
+        spdlog::error("lease recovery: {}", r.error().ToString());
+      } else if (*r > 0) {
+        spdlog::warn("recovered {} job(s) whose lease expired", *r);
+        impl.work_cv.notify_all();
+      }
+    }
+    if (SteadyClock::now() - last_progress >= std::chrono::seconds(60)) {
+      last_progress = SteadyClock::now();
+      if (auto stats = impl.queue->Stats(impl.route_names); stats) impl.LogProgress(*stats, started);
+    }
+  }
+  spdlog::info("stopping: no new claims; waiting up to {} for running jobs",
+               FormatDuration(impl.config.engine.shutdown_grace));
+  for (auto& thread : source_threads) thread.join();
+  const bool abandoned = impl.StopWorkers(impl.config.engine.shutdown_grace);
+  return impl.Report(started, abandoned);
+}
+
+}  // namespace sluice

@@ -1,0 +1,71 @@
+#pragma once
+/// Engine: opens a pipeline config's stores, tables, queue, sources and handlers, and runs the
+/// worker pool (DESIGN.md, "How data flows"). `sluice run` is SourcesPass + Drain, `sluice serve`
+/// is Serve, `sluice backfill` is SubmitToRoute + Drain.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/core/config.hpp"
+#include "sluice/core/error.hpp"
+#include "sluice/engine/handler.hpp"
+#include "sluice/engine/queue/queue.hpp"
+#include "sluice/engine/sources/source.hpp"
+
+namespace sluice {
+
+/// What one Drain or Serve did, counted in this process.
+struct RunReport {
+  std::int64_t enqueued = 0;   ///< new jobs (dedupe skips not counted)
+  std::int64_t succeeded = 0;  ///< jobs that succeeded
+  std::int64_t dead = 0;       ///< jobs that ended dead
+  std::int64_t retried = 0;    ///< failed attempts scheduled for a retry
+  std::int64_t released = 0;   ///< jobs released unfinished at shutdown
+  std::uint64_t objects_written = 0;
+  std::uint64_t rows_written = 0;
+  std::chrono::milliseconds elapsed{0};
+  bool abandoned = false;  ///< shutdown grace ran out with handlers still running
+};
+
+/// The running pipeline. Create once per process; methods are called from the main thread,
+/// the worker pool runs on threads of its own.
+class Engine {
+ public:
+  /// Opens everything a config names and builds every route's handler. Errors name the config
+  /// file and line (InvalidArgument), or the store/table/queue that could not be opened.
+  static Result<std::unique_ptr<Engine>> Open(PipelineConfig config, const HandlerRegistry& registry);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// The config it was opened with.
+  [[nodiscard]] const PipelineConfig& Config() const;
+  /// The queue (for `sluice jobs`).
+  [[nodiscard]] Queue& GetQueue();
+  /// The opened stores and tables.
+  [[nodiscard]] const Resources& GetResources() const;
+
+  /// Routes events to every matching route and enqueues the jobs. Returns how many were new.
+  Result<int> Submit(std::vector<Event> events);
+  /// Enqueues events for one route, without matching (backfills). InvalidArgument if unknown.
+  Result<int> SubmitToRoute(std::string_view route, std::vector<Event> events);
+  /// Lets every source make one pass, enqueueing what it finds.
+  Status SourcesPass();
+  /// Runs the worker pool until no job of the config's routes is pending, running or waiting for a
+  /// retry, then stops it. Logs progress every few seconds.
+  Result<RunReport> Drain();
+  /// Runs sources (each every interval) and the worker pool until `stop` becomes true, then stops
+  /// claiming, lets running jobs finish within engine.shutdown_grace and releases the rest.
+  Result<RunReport> Serve(const std::atomic<bool>& stop);
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,54 @@
+#pragma once
+/// Job: the durable unit of work (DESIGN.md, "Job"): one event for one route, with its state,
+/// attempts, lease and last error.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sluice/core/error.hpp"
+#include "sluice/engine/event.hpp"
+
+namespace sluice {
+
+/// Life cycle: pending → running → succeeded; running → failed (waiting for a retry, then running
+/// again) or dead (attempts used up, or a non-retryable error). A running job whose lease expires
+/// (its process died) becomes pending again.
+enum class JobState { Pending, Running, Succeeded, Failed, Dead };
+
+/// "pending", "running", "succeeded", "failed", "dead".
+std::string_view ToString(JobState state);
+/// Parses the names above; InvalidArgument otherwise.
+Result<JobState> ParseJobState(std::string_view text);
+
+/// A job as stored.
+struct Job {
+  std::int64_t id = 0;
+  std::string route;
+  Event event;
+  std::string dedupe_key;
+  JobState state = JobState::Pending;
+  int attempts = 0;      ///< attempts started so far
+  int max_attempts = 1;  ///< from the route's retry policy at enqueue time
+  std::chrono::system_clock::time_point not_before;     ///< earliest next attempt
+  std::chrono::system_clock::time_point lease_expires;  ///< running jobs only
+  std::string last_error;
+  std::chrono::system_clock::time_point created;
+  std::chrono::system_clock::time_point updated;
+};
+
+/// A job to enqueue.
+struct NewJob {
+  std::string route;
+  Event event;
+  std::string dedupe_key;  ///< see DedupeKey
+  int max_attempts = 1;
+};
+
+/// route + store + key + (version or ETag): the same object version reaching the same route twice
+/// is one job (DESIGN.md, "Job"). Events without ETag or version dedupe on route + store + key.
+std::string DedupeKey(std::string_view route, const Event& event);
+
+}  // namespace sluice

@@ -1,0 +1,85 @@
+#pragma once
+/// Queue: where jobs wait and are claimed (DESIGN.md, "Queue"). `sqlite://` is the embedded,
+/// one-host backend; `amqp://` comes later behind the same interface. A job leaves the queue only
+/// after its handler succeeded; a claim is a lease, and a job whose lease expires runs again.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/core/error.hpp"
+#include "sluice/engine/job.hpp"
+
+namespace sluice {
+
+/// Job counts by state, and when the next job becomes claimable.
+struct QueueStats {
+  std::map<JobState, std::int64_t> counts;
+  /// Earliest not-before of a waiting job or lease expiry of a running one; nullopt when none.
+  std::optional<std::chrono::system_clock::time_point> next_wakeup;
+  /// Number of jobs in pending, running or failed state.
+  [[nodiscard]] std::int64_t Open() const;
+};
+
+/// Durable job queue. All methods are thread-safe and safe across processes sharing the queue.
+/// `owner` identifies the claiming worker; completions from a worker that lost its lease are
+/// ignored (the job already belongs to someone else).
+class Queue {
+ public:
+  virtual ~Queue() = default;
+
+  /// Adds jobs; one whose dedupe key is already present (in any state) is skipped.
+  /// Returns how many were new. Errors: Transient (busy), Internal.
+  virtual Result<int> Enqueue(std::span<const NewJob> jobs) = 0;
+
+  /// Claims the next ready job of `route` (pending, or failed with its backoff elapsed) for
+  /// `lease`; its attempts count goes up by one. nullopt when none is ready.
+  virtual Result<std::optional<Job>> Claim(std::string_view route, std::string_view owner,
+                                           std::chrono::milliseconds lease) = 0;
+
+  /// Extends the leases of `ids` held by `owner` to now + `lease`.
+  virtual Status ExtendLeases(std::span<const std::int64_t> ids, std::string_view owner,
+                              std::chrono::milliseconds lease) = 0;
+
+  /// Marks a running job succeeded. False if `owner` no longer held it.
+  virtual Result<bool> Succeed(std::int64_t id, std::string_view owner) = 0;
+
+  /// Records a failed attempt: the job becomes `dead` when `retry_after` is nullopt or its attempts
+  /// reached max_attempts, else `failed` until now + *retry_after. Returns the new state, or
+  /// nullopt if `owner` no longer held it.
+  virtual Result<std::optional<JobState>> FailAttempt(
+      std::int64_t id, std::string_view owner, std::string_view error,
+      std::optional<std::chrono::milliseconds> retry_after) = 0;
+
+  /// Puts a running job back to pending without counting the attempt (shutdown, cancellation).
+  virtual Status Release(std::int64_t id, std::string_view owner) = 0;
+
+  /// Returns running jobs whose lease has expired to pending (their worker died); the interrupted
+  /// attempt still counts, and a job out of attempts goes dead. Returns how many were recovered.
+  virtual Result<int> RecoverExpiredLeases() = 0;
+
+  /// Jobs ordered by id, optionally only those in `state`, at most `limit` (0 = no limit).
+  virtual Result<std::vector<Job>> List(std::optional<JobState> state, int limit) = 0;
+
+  /// One job; NotFound when absent.
+  virtual Result<Job> Get(std::int64_t id) = 0;
+
+  /// Makes dead or failed jobs pending again with attempts reset: the given ids (NotFound if one
+  /// does not exist; a running or succeeded job is InvalidArgument), or all dead jobs when `ids`
+  /// is empty. Returns the ids requeued.
+  virtual Result<std::vector<std::int64_t>> Requeue(std::span<const std::int64_t> ids) = 0;
+
+  /// Counts by state and the next wake-up time, over the jobs of `routes` (all when empty).
+  virtual Result<QueueStats> Stats(std::span<const std::string> routes = {}) = 0;
+};
+
+/// Opens a queue from its URL: "sqlite:///abs/queue.db". InvalidArgument for other schemes.
+Result<std::unique_ptr<Queue>> MakeQueue(std::string_view url);
+
+}  // namespace sluice

@@ -1,0 +1,348 @@
+// The embedded sqlite:// queue. One table of jobs; a partial index over the ready jobs of each
+// route keeps Claim O(log n) however many succeeded jobs accumulate, and a second one over
+// running jobs keeps lease recovery cheap.
+
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "sluice/core/uri.hpp"
+#include "sluice/engine/queue/queue.hpp"
+#include "sluice/tables/sqlite_db.hpp"
+
+namespace sluice {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+}
+
+Clock::time_point FromMs(std::int64_t ms) {
+  return Clock::time_point(std::chrono::milliseconds(ms));
+}
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS jobs (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  route            TEXT    NOT NULL,
+  dedupe_key       TEXT    NOT NULL UNIQUE,
+  event            TEXT    NOT NULL,
+  state            TEXT    NOT NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  max_attempts     INTEGER NOT NULL DEFAULT 1,
+  not_before_ms    INTEGER NOT NULL,
+  lease_owner      TEXT,
+  lease_expires_ms INTEGER NOT NULL DEFAULT 0,
+  last_error       TEXT    NOT NULL DEFAULT '',
+  created_ms       INTEGER NOT NULL,
+  updated_ms       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (route, not_before_ms)
+  WHERE state IN ('pending', 'failed');
+CREATE INDEX IF NOT EXISTS jobs_running ON jobs (lease_expires_ms) WHERE state = 'running';
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
+)sql";
+
+constexpr const char* kColumns =
+    "id, route, dedupe_key, event, state, attempts, max_attempts, not_before_ms, "
+    "lease_expires_ms, last_error, created_ms, updated_ms";
+
+class SqliteQueue final : public Queue {
+ public:
+  explicit SqliteQueue(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+
+  Status Init() {
+    std::lock_guard lock(mutex_);
+    return db_->Exec(kSchema);
+  }
+
+  Result<int> Enqueue(std::span<const NewJob> jobs) override {
+    std::lock_guard lock(mutex_);
+    int added = 0;
+    const std::int64_t now = NowMs();
+    SLUICE_RETURN_IF_ERROR(InTransaction(*db_, [&]() -> Status {
+      SLUICE_ASSIGN_OR_RETURN(
+          SqliteStatement * insert,
+          db_->Prepare("INSERT OR IGNORE INTO jobs (route, dedupe_key, event, state, max_attempts, "
+                       "not_before_ms, created_ms, updated_ms) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)"));
+      for (const auto& job : jobs) {
+        insert->Reset();
+        insert->Bind(1, std::string_view(job.route));
+        insert->Bind(2, std::string_view(job.dedupe_key));
+        insert->Bind(3, std::string_view(job.event.ToJson().dump()));
+        insert->Bind(4, static_cast<std::int64_t>(job.max_attempts));
+        insert->Bind(5, now);
+        insert->Bind(6, now);
+        insert->Bind(7, now);
+        SLUICE_RETURN_IF_ERROR(insert->Run());
+        added += static_cast<int>(db_->Changes());
+      }
+      return Ok();
+    }));
+    return added;
+  }
+
+  Result<std::optional<Job>> Claim(std::string_view route, std::string_view owner,
+                                   std::chrono::milliseconds lease) override {
+    std::lock_guard lock(mutex_);
+    const std::int64_t now = NowMs();
+    SLUICE_ASSIGN_OR_RETURN(
+        SqliteStatement * claim,
+        db_->Prepare(fmt::format(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?1, "
+            "lease_expires_ms = ?2, updated_ms = ?3 WHERE id = (SELECT id FROM jobs "
+            "WHERE route = ?4 AND state IN ('pending', 'failed') AND not_before_ms <= ?3 "
+            "ORDER BY not_before_ms LIMIT 1) RETURNING {}",
+            kColumns)));
+    claim->Bind(1, owner);
+    claim->Bind(2, now + lease.count());
+    claim->Bind(3, now);
+    claim->Bind(4, route);
+    SLUICE_ASSIGN_OR_RETURN(bool row, claim->Step());
+    if (!row) return std::optional<Job>();
+    SLUICE_ASSIGN_OR_RETURN(Job job, ReadJob(*claim));
+    SLUICE_RETURN_IF_ERROR(claim->Run());
+    return std::optional<Job>(std::move(job));
+  }
+
+  Status ExtendLeases(std::span<const std::int64_t> ids, std::string_view owner,
+                      std::chrono::milliseconds lease) override {
+    std::lock_guard lock(mutex_);
+    const std::int64_t expires = NowMs() + lease.count();
+    return InTransaction(*db_, [&]() -> Status {
+      SLUICE_ASSIGN_OR_RETURN(
+          SqliteStatement * extend,
+          db_->Prepare("UPDATE jobs SET lease_expires_ms = ? WHERE id = ? AND lease_owner = ? "
+                       "AND state = 'running'"));
+      for (std::int64_t id : ids) {
+        extend->Reset();
+        extend->Bind(1, expires);
+        extend->Bind(2, id);
+        extend->Bind(3, owner);
+        SLUICE_RETURN_IF_ERROR(extend->Run());
+      }
+      return Ok();
+    });
+  }
+
+  Result<bool> Succeed(std::int64_t id, std::string_view owner) override {
+    std::lock_guard lock(mutex_);
+    SLUICE_ASSIGN_OR_RETURN(
+        SqliteStatement * done,
+        db_->Prepare("UPDATE jobs SET state = 'succeeded', lease_owner = NULL, "
+                     "lease_expires_ms = 0, last_error = '', updated_ms = ? "
+                     "WHERE id = ? AND lease_owner = ? AND state = 'running'"));
+    done->Bind(1, NowMs());
+    done->Bind(2, id);
+    done->Bind(3, owner);
+    SLUICE_RETURN_IF_ERROR(done->Run());
+    return db_->Changes() == 1;
+  }
+
+  Result<std::optional<JobState>> FailAttempt(
+      std::int64_t id, std::string_view owner, std::string_view error,
+      std::optional<std::chrono::milliseconds> retry_after) override {
+    std::lock_guard lock(mutex_);
+    const std::int64_t now = NowMs();
+    SLUICE_ASSIGN_OR_RETURN(
+        SqliteStatement * fail,
+        db_->Prepare("UPDATE jobs SET state = CASE WHEN ?1 < 0 OR attempts >= max_attempts "
+                     "THEN 'dead' ELSE 'failed' END, not_before_ms = ?2 + max(?1, 0), "
+                     "lease_owner = NULL, lease_expires_ms = 0, last_error = ?3, updated_ms = ?2 "
+                     "WHERE id = ?4 AND lease_owner = ?5 AND state = 'running' RETURNING state"));
+    fail->Bind(1, retry_after ? static_cast<std::int64_t>(retry_after->count()) : std::int64_t{-1});
+    fail->Bind(2, now);
+    fail->Bind(3, error);
+    fail->Bind(4, id);
+    fail->Bind(5, owner);
+    SLUICE_ASSIGN_OR_RETURN(bool row, fail->Step());
+    if (!row) return std::optional<JobState>();
+    SLUICE_ASSIGN_OR_RETURN(JobState state, ParseJobState(fail->Text(0)));
+    SLUICE_RETURN_IF_ERROR(fail->Run());
+    return std::optional<JobState>(state);
+  }
+
+  Status Release(std::int64_t id, std::string_view owner) override {
+    std::lock_guard lock(mutex_);
+    SLUICE_ASSIGN_OR_RETURN(
+        SqliteStatement * release,
+        db_->Prepare("UPDATE jobs SET state = 'pending', attempts = max(attempts - 1, 0), "
+                     "lease_owner = NULL, lease_expires_ms = 0, updated_ms = ?1, not_before_ms = ?1 "
+                     "WHERE id = ?2 AND lease_owner = ?3 AND state = 'running'"));
+    release->Bind(1, NowMs());
+    release->Bind(2, id);
+    release->Bind(3, owner);
+    return release->Run();
+  }
+
+  Result<int> RecoverExpiredLeases() override {
+    std::lock_guard lock(mutex_);
+    const std::int64_t now = NowMs();
+    SLUICE_ASSIGN_OR_RETURN(
+        SqliteStatement * recover,
+        db_->Prepare("UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' "
+                     "ELSE 'pending' END, last_error = 'lease expired: the worker stopped "
+                     "during attempt ' || attempts, lease_owner = NULL, lease_expires_ms = 0, "
+                     "not_before_ms = ?1, updated_ms = ?1 "
+                     "WHERE state = 'running' AND lease_expires_ms <= ?1"));
+    recover->Bind(1, now);
+    SLUICE_RETURN_IF_ERROR(recover->Run());
+    return static_cast<int>(db_->Changes());
+  }
+
+  Result<std::vector<Job>> List(std::optional<JobState> state, int limit) override {
+    std::lock_guard lock(mutex_);
+    std::string sql = fmt::format("SELECT {} FROM jobs", kColumns);
+    if (state) sql += " WHERE state = ?1";
+    sql += " ORDER BY id";
+    if (limit > 0) sql += fmt::format(" LIMIT {}", limit);
+    SLUICE_ASSIGN_OR_RETURN(SqliteStatement * select, db_->Prepare(sql));
+    if (state) select->Bind(1, ToString(*state));
+    std::vector<Job> jobs;
+    while (true) {
+      SLUICE_ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) break;
+      SLUICE_ASSIGN_OR_RETURN(Job job, ReadJob(*select));
+      jobs.push_back(std::move(job));
+    }
+    return jobs;
+  }
+
+  Result<Job> Get(std::int64_t id) override {
+    std::lock_guard lock(mutex_);
+    return GetLocked(id);
+  }
+
+  Result<std::vector<std::int64_t>> Requeue(std::span<const std::int64_t> ids) override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::int64_t> requeued;
+    SLUICE_RETURN_IF_ERROR(InTransaction(*db_, [&]() -> Status {
+      std::vector<std::int64_t> targets(ids.begin(), ids.end());
+      if (targets.empty()) {
+        SLUICE_ASSIGN_OR_RETURN(SqliteStatement * dead,
+                                db_->Prepare("SELECT id FROM jobs WHERE state = 'dead' ORDER BY id"));
+        while (true) {
+          SLUICE_ASSIGN_OR_RETURN(bool row, dead->Step());
+          if (!row) break;
+          targets.push_back(dead->Int(0));
+        }
+      }
+      for (std::int64_t id : targets) {
+        SLUICE_ASSIGN_OR_RETURN(Job job, GetLocked(id));
+        if (job.state != JobState::Dead && job.state != JobState::Failed) {
+          return Fail(ErrorCode::InvalidArgument,
+                      fmt::format("job {} is {}; only dead or failed jobs can be retried", id,
+                                  ToString(job.state)));
+        }
+        SLUICE_ASSIGN_OR_RETURN(
+            SqliteStatement * requeue,
+            db_->Prepare("UPDATE jobs SET state = 'pending', attempts = 0, not_before_ms = ?1, "
+                         "updated_ms = ?1 WHERE id = ?2"));
+        requeue->Bind(1, NowMs());
+        requeue->Bind(2, id);
+        SLUICE_RETURN_IF_ERROR(requeue->Run());
+        requeued.push_back(id);
+      }
+      return Ok();
+    }));
+    return requeued;
+  }
+
+  Result<QueueStats> Stats(std::span<const std::string> routes) override {
+    std::lock_guard lock(mutex_);
+    QueueStats stats;
+    std::string filter;
+    for (std::size_t i = 0; i < routes.size(); ++i) {
+      filter += fmt::format("{}?{}", i == 0 ? "" : ", ", i + 1);
+    }
+    if (!filter.empty()) filter = fmt::format(" AND route IN ({})", filter);
+    const auto bind_routes = [&](SqliteStatement& stmt) {
+      for (std::size_t i = 0; i < routes.size(); ++i) {
+        stmt.Bind(static_cast<int>(i + 1), std::string_view(routes[i]));
+      }
+    };
+    SLUICE_ASSIGN_OR_RETURN(
+        SqliteStatement * counts,
+        db_->Prepare(fmt::format("SELECT state, count(*) FROM jobs WHERE 1{} GROUP BY state", filter)));
+    bind_routes(*counts);
+    while (true) {
+      SLUICE_ASSIGN_OR_RETURN(bool row, counts->Step());
+      if (!row) break;
+      SLUICE_ASSIGN_OR_RETURN(JobState state, ParseJobState(counts->Text(0)));
+      stats.counts[state] = counts->Int(1);
+    }
+    SLUICE_ASSIGN_OR_RETURN(
+        SqliteStatement * wake,
+        db_->Prepare(fmt::format(
+            "SELECT min(t) FROM (SELECT min(not_before_ms) AS t FROM jobs WHERE state IN "
+            "('pending', 'failed'){0} UNION ALL SELECT min(lease_expires_ms) FROM jobs "
+            "WHERE state = 'running'{0})",
+            filter)));
+    bind_routes(*wake);
+    SLUICE_ASSIGN_OR_RETURN(bool row, wake->Step());
+    if (row && !wake->IsNull(0)) stats.next_wakeup = FromMs(wake->Int(0));
+    SLUICE_RETURN_IF_ERROR(wake->Run());
+    return stats;
+  }
+
+ private:
+  Result<Job> GetLocked(std::int64_t id) {
+    SLUICE_ASSIGN_OR_RETURN(SqliteStatement * select,
+                            db_->Prepare(fmt::format("SELECT {} FROM jobs WHERE id = ?", kColumns)));
+    select->Bind(1, id);
+    SLUICE_ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) return Fail(ErrorCode::NotFound, fmt::format("no job {}", id), "sqlite queue");
+    SLUICE_ASSIGN_OR_RETURN(Job job, ReadJob(*select));
+    SLUICE_RETURN_IF_ERROR(select->Run());
+    return job;
+  }
+
+  static Result<Job> ReadJob(const SqliteStatement& row) {
+    Job job;
+    job.id = row.Int(0);
+    job.route = row.Text(1);
+    job.dedupe_key = row.Text(2);
+    const auto json = nlohmann::json::parse(row.Text(3), nullptr, /*allow_exceptions=*/false);
+    SLUICE_ASSIGN_OR_RETURN(job.event, Event::FromJson(json));
+    SLUICE_ASSIGN_OR_RETURN(job.state, ParseJobState(row.Text(4)));
+    job.attempts = static_cast<int>(row.Int(5));
+    job.max_attempts = static_cast<int>(row.Int(6));
+    job.not_before = FromMs(row.Int(7));
+    job.lease_expires = FromMs(row.Int(8));
+    job.last_error = row.Text(9);
+    job.created = FromMs(row.Int(10));
+    job.updated = FromMs(row.Int(11));
+    return job;
+  }
+
+  std::mutex mutex_;
+  std::unique_ptr<SqliteDb> db_;  // guarded by mutex_
+};
+
+}  // namespace
+
+std::int64_t QueueStats::Open() const {
+  std::int64_t open = 0;
+  for (JobState state : {JobState::Pending, JobState::Running, JobState::Failed}) {
+    const auto it = counts.find(state);
+    if (it != counts.end()) open += it->second;
+  }
+  return open;
+}
+
+Result<std::unique_ptr<Queue>> MakeQueue(std::string_view url) {
+  SLUICE_ASSIGN_OR_RETURN(Uri uri, ParseUri(url));
+  if (uri.scheme != "sqlite") {
+    return Fail(ErrorCode::InvalidArgument,
+                fmt::format("unsupported queue '{}': this build supports sqlite://", uri.scheme),
+                uri.Redacted());
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(uri.path));
+  auto queue = std::make_unique<SqliteQueue>(std::move(db));
+  SLUICE_RETURN_IF_ERROR(queue->Init());
+  return std::unique_ptr<Queue>(std::move(queue));
+}
+
+}  // namespace sluice
