@@ -29,10 +29,12 @@ expect_contains() { [[ "$2" == *"$3"* ]] || fail "$1: '$3' not found in: $2"; }
 # sql DB QUERY: one value from an SQLite database.
 sql() { sqlite3 "$1" "$2"; }
 
-# write_config FILE: a quickstart-like pipeline in the folder of FILE; extra TOML from stdin is
-# appended to the [[routes]] options line via the OPTIONS variable.
+# write_config FILE: a quickstart-like pipeline in the folder of FILE. LEASE, GRACE, CONCURRENCY
+# and JSON_OUTPUT=0 (rows only) adjust it.
 write_config() {
   local file=$1
+  local json=', json_store = "lake"'
+  [ "${JSON_OUTPUT:-1}" = 1 ] || json=''
   cat >"$file" <<TOML
 [queue]
 url = "sqlite://queue.db"
@@ -65,6 +67,6 @@ match = { store = "incoming", prefix = "summary2/", suffix = ".summary" }
 handler = "serratus-summary"
 concurrency = ${CONCURRENCY:-2}
 retry = { max_attempts = 3, initial_backoff = "50ms", max_backoff = "200ms" }
-options = { kind = "nucleotide", table = "summary"${JSON_STORE:-, json_store = "lake"} }
+options = { kind = "nucleotide", table = "summary"$json }
 TOML
 }
