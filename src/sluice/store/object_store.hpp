@@ -66,6 +66,9 @@ class ObjectWriter {
 /// What a backend can and cannot do, for honest differences in the conformance suite.
 struct StoreCapabilities {
   bool durable = true;  ///< survives a process restart (false for memory://)
+  /// "a" and "a/b" may both be keys, as in S3. False for file://, where "a" would have to be
+  /// both a file and a folder: Put of either while the other exists is AlreadyExists there.
+  bool key_and_folder_may_share_name = true;
 };
 
 /// An object store: one bucket (optionally below a root prefix). All methods are thread-safe.
@@ -85,7 +88,8 @@ class ObjectStore {
   virtual Result<ObjectInfo> Head(std::string_view key) = 0;
 
   /// Streams the object (or `range` of it) into `sink`; returns the object's metadata. A range
-  /// starting past the end is InvalidArgument; `last` past the end is clamped (as S3 does).
+  /// starting at or past the end (so any range of an empty object), or ending before it starts,
+  /// is InvalidArgument; `last` past the end is clamped (as S3 does). A sink's Error is returned.
   virtual Result<ObjectInfo> GetTo(std::string_view key, const ByteSink& sink,
                                     std::optional<ByteRange> range = std::nullopt) = 0;
 
@@ -98,7 +102,8 @@ class ObjectStore {
   /// Writes `bytes` as `key` in one go (OpenWriter + Write + Close); returns the new metadata.
   Result<ObjectInfo> Put(std::string_view key, std::string_view bytes);
 
-  /// Lists one page. Keys come in ascending byte order; see ListOptions.
+  /// Lists one page. Keys come in ascending byte order; see ListOptions. InvalidArgument when
+  /// max_keys is outside 1..1000.
   virtual Result<ListPage> List(const ListOptions& options) = 0;
 
   /// Removes `key`. Deleting an absent key succeeds (as S3's DeleteObject does).
@@ -109,7 +114,9 @@ class ObjectStore {
 };
 
 /// Checks a key: non-empty, at most 1024 bytes (S3's limit, "Creating object key names"), no NUL,
-/// no leading '/', no empty, "." or ".." segment. Returns InvalidArgument naming the key.
+/// no leading '/', no empty (so no trailing '/'), "." or ".." segment, and not ".sluice" or below
+/// ".sluice/" (the file:// store's own folder). Returns InvalidArgument naming the key.
+/// Thread-safe.
 Status ValidateKey(std::string_view key);
 
 /// Options of MakeObjectStore beyond the URL (s3:// uses them; local ones ignore them).
