@@ -21,6 +21,7 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 constexpr auto kProgressEvery = std::chrono::seconds(5);
 constexpr auto kCancelWait = std::chrono::seconds(2);
+constexpr auto kDrainCheckEvery = std::chrono::seconds(1);
 constexpr auto kNoDeadline = std::chrono::hours(24 * 365);
 
 std::string ProcessOwner() {
@@ -53,6 +54,7 @@ struct Engine::Impl {
   std::mutex mutex;
   std::condition_variable work_cv;      // new jobs enqueued, or stopping
   std::condition_variable inflight_cv;  // a job finished
+  std::condition_variable idle_cv;      // a worker found nothing to claim
   std::map<std::int64_t, std::string> inflight;  // job id → lease owner; guarded by mutex
 
   // Counters of the current Drain/Serve.
@@ -96,6 +98,7 @@ struct Engine::Impl {
       auto claimed = queue->Claim(route.config->name, worker, config.queue.lease);
       if (!claimed || !*claimed) {
         if (!claimed) spdlog::error("claim on route '{}': {}", route.config->name, claimed.error().ToString());
+        idle_cv.notify_all();
         std::unique_lock lock(mutex);
         work_cv.wait_for(lock, config.engine.idle_poll, [this] { return stop_claiming.load(); });
         continue;
@@ -333,8 +336,10 @@ Result<RunReport> Engine::Drain() {
   Status status = Ok();
   while (true) {
     {
+      // Look at the queue only when a worker came up empty (or now and then for progress and
+      // lease recovery): while jobs flow, the drain loop costs nothing.
       std::unique_lock lock(impl.mutex);
-      impl.inflight_cv.wait_for(lock, impl.config.engine.idle_poll);
+      impl.idle_cv.wait_for(lock, kDrainCheckEvery);
     }
     if (auto r = impl.queue->RecoverExpiredLeases(); !r) {
       status = Fail(r.error());
