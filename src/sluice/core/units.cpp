@@ -46,7 +46,11 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
     return Fail(ErrorCode::InvalidArgument,
                 fmt::format("invalid duration '{}': unit must be one of ms, s, m, h, d", text));
   }
-  return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(parsed.number * factor_ms)));
+  const double ms = std::round(parsed.number * factor_ms);
+  if (ms >= 9.2e18) {
+    return Fail(ErrorCode::InvalidArgument, fmt::format("invalid duration '{}': too large", text));
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
 }
 
 std::string FormatDuration(std::chrono::milliseconds duration) {
@@ -75,7 +79,11 @@ Result<std::uint64_t> ParseSize(std::string_view text) {
     return Fail(ErrorCode::InvalidArgument,
                 fmt::format("invalid size '{}': unit must be B, KB, MB, GB, TB, KiB, MiB, GiB or TiB", text));
   }
-  return static_cast<std::uint64_t>(std::llround(parsed.number * factor));
+  const double bytes = std::round(parsed.number * factor);
+  if (bytes >= 18446744073709551616.0) {
+    return Fail(ErrorCode::InvalidArgument, fmt::format("invalid size '{}': too large", text));
+  }
+  return static_cast<std::uint64_t>(bytes);
 }
 
 std::string FormatSize(std::uint64_t size_bytes) {

@@ -99,9 +99,13 @@ std::string Uri::Redacted() const {
       out += sep;
       out += k;
       out += '=';
-      const bool secret = k.find("token") != std::string::npos ||
-                          k.find("secret") != std::string::npos ||
-                          k.find("password") != std::string::npos;
+      std::string lower;
+      for (char c : k) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      const bool secret = lower.find("token") != std::string::npos ||
+                          lower.find("secret") != std::string::npos ||
+                          lower.find("password") != std::string::npos ||
+                          lower.find("signature") != std::string::npos ||
+                          lower.find("credential") != std::string::npos;
       out += secret ? "***" : v;
       sep = '&';
     }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -22,6 +23,11 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr auto kProgressEvery = std::chrono::seconds(5);
 constexpr auto kCancelWait = std::chrono::seconds(2);
 constexpr auto kDrainCheckEvery = std::chrono::seconds(1);
+// A worker claims (and records as succeeded) up to this many jobs per queue transaction. It starts
+// at one and doubles while jobs take under kFastJob each, so quick jobs share transactions and
+// slow ones keep every worker of the route busy.
+constexpr int kMaxClaimBatch = 16;
+constexpr auto kFastJob = std::chrono::milliseconds(5);
 constexpr auto kNoDeadline = std::chrono::hours(24 * 365);
 
 std::string ProcessOwner() {
@@ -46,16 +52,18 @@ struct Engine::Impl {
   std::vector<std::string> route_names;
   std::string owner = ProcessOwner();
 
-  // Worker pool state.
+  // Worker pool state. Threads hold a shared_ptr to this Impl, so a handler abandoned at
+  // shutdown never outlives what it uses; each pool generation has its own stop flag.
   std::vector<std::thread> workers;
   std::thread heartbeat;
-  std::atomic<bool> stop_claiming{false};
+  std::shared_ptr<std::atomic<bool>> stop_claiming = std::make_shared<std::atomic<bool>>(false);
   std::atomic<bool> cancel{false};
+  std::atomic<bool> workers_done{false};
   std::mutex mutex;
   std::condition_variable work_cv;      // new jobs enqueued, or stopping
   std::condition_variable inflight_cv;  // a job finished
   std::condition_variable idle_cv;      // a worker found nothing to claim
-  std::map<std::int64_t, std::string> inflight;  // job id → lease owner; guarded by mutex
+  std::map<std::int64_t, std::string> inflight;  // claimed job id → lease owner; guarded by mutex
 
   // Counters of the current Drain/Serve.
   std::atomic<std::int64_t> enqueued{0}, succeeded{0}, dead{0}, retried{0}, released{0};
@@ -79,39 +87,97 @@ struct Engine::Impl {
     return Enqueue(jobs);
   }
 
-  void StartWorkers() {
-    stop_claiming = false;
-    cancel = false;
+  void ResetCounters() {
     enqueued = succeeded = dead = retried = released = 0;
     objects_written = rows_written = 0;
-    for (auto& route : routes) {
-      for (int i = 0; i < route.config->concurrency; ++i) {
-        workers.emplace_back([this, &route, i] { WorkerLoop(route, i); });
-      }
-    }
-    heartbeat = std::thread([this] { HeartbeatLoop(); });
   }
 
-  void WorkerLoop(RouteRuntime& route, int index) {
-    const std::string worker = fmt::format("{}:{}#{}", owner, route.config->name, index);
-    while (!stop_claiming) {
-      auto claimed = queue->Claim(route.config->name, worker, config.queue.lease);
-      if (!claimed || !*claimed) {
-        if (!claimed) spdlog::error("claim on route '{}': {}", route.config->name, claimed.error().ToString());
-        idle_cv.notify_all();
-        std::unique_lock lock(mutex);
-        work_cv.wait_for(lock, config.engine.idle_poll, [this] { return stop_claiming.load(); });
-        continue;
+  void StartWorkers(const std::shared_ptr<Impl>& self) {
+    stop_claiming = std::make_shared<std::atomic<bool>>(false);
+    cancel = false;
+    workers_done = false;
+    for (std::size_t r = 0; r < routes.size(); ++r) {
+      for (int i = 0; i < routes[r].config->concurrency; ++i) {
+        workers.emplace_back([self, r, i, stop = stop_claiming] { self->WorkerLoop(self->routes[r], i, *stop); });
       }
-      RunJob(route, **claimed, worker);
     }
+    heartbeat = std::thread([self] { self->HeartbeatLoop(); });
   }
 
-  void RunJob(RouteRuntime& route, const Job& job, const std::string& worker) {
+  void Untrack(std::span<const std::int64_t> ids) {
     {
       std::lock_guard lock(mutex);
-      inflight[job.id] = worker;
+      for (std::int64_t id : ids) inflight.erase(id);
     }
+    inflight_cv.notify_all();
+  }
+
+  // Claims jobs a batch at a time and records successes a batch at a time: two queue
+  // transactions per batch instead of two per job (see kMaxClaimBatch). A success not yet recorded
+  // when the process dies only makes that job run again, which idempotent handlers allow.
+  void WorkerLoop(RouteRuntime& route, int index, const std::atomic<bool>& stop) {
+    const std::string worker = fmt::format("{}:{}#{}", owner, route.config->name, index);
+    std::deque<Job> batch;
+    std::vector<std::int64_t> done;
+    int batch_size = 1;
+    std::size_t batch_jobs = 0;
+    auto batch_started = SteadyClock::now();
+    const auto flush = [&] {
+      if (done.empty()) return;
+      auto recorded = queue->SucceedBatch(done, worker);
+      if (!recorded) {
+        spdlog::error("could not mark {} job(s) succeeded (they will run again): {}", done.size(),
+                      recorded.error().ToString());
+      } else if (static_cast<std::size_t>(*recorded) < done.size()) {
+        spdlog::warn("{} job(s) lost their lease before completion was recorded",
+                     done.size() - static_cast<std::size_t>(*recorded));
+      }
+      Untrack(done);
+      done.clear();
+    };
+    while (!stop) {
+      if (batch.empty()) {
+        flush();
+        if (batch_jobs > 0) {
+          const auto per_job = (SteadyClock::now() - batch_started) / batch_jobs;
+          batch_size = per_job < kFastJob ? std::min(batch_size * 2, kMaxClaimBatch) : 1;
+        }
+        auto claimed = queue->ClaimBatch(route.config->name, worker, config.queue.lease, batch_size);
+        if (!claimed || claimed->empty()) {
+          if (!claimed) spdlog::error("claim on route '{}': {}", route.config->name, claimed.error().ToString());
+          idle_cv.notify_all();
+          std::unique_lock lock(mutex);
+          work_cv.wait_for(lock, config.engine.idle_poll, [&stop] { return stop.load(); });
+          continue;
+        }
+        {
+          std::lock_guard lock(mutex);
+          for (const Job& job : *claimed) inflight[job.id] = worker;
+        }
+        batch.assign(std::make_move_iterator(claimed->begin()), std::make_move_iterator(claimed->end()));
+        batch_jobs = batch.size();
+        batch_started = SteadyClock::now();
+      }
+      const Job job = std::move(batch.front());
+      batch.pop_front();
+      if (RunJob(route, job, worker)) {
+        done.push_back(job.id);
+      } else {
+        const std::int64_t ids[] = {job.id};
+        Untrack(ids);
+      }
+    }
+    flush();
+    // Jobs claimed but not started go back to the queue untouched.
+    for (const Job& job : batch) {
+      if (auto r = queue->Release(job.id, worker); !r) spdlog::error("release: {}", r.error().ToString());
+      const std::int64_t ids[] = {job.id};
+      Untrack(ids);
+    }
+  }
+
+  // Runs one job; true when the handler succeeded (its completion is recorded by the caller).
+  bool RunJob(RouteRuntime& route, const Job& job, const std::string& worker) {
     const RouteConfig& rc = *route.config;
     LogScope scope(rc.name, std::to_string(job.id), job.event.key);
     HandlerContext context(rc.name, std::to_string(job.id), SteadyClock::now() + kNoDeadline, &cancel);
@@ -121,35 +187,24 @@ struct Engine::Impl {
     } catch (const std::exception& e) {
       result = Fail(ErrorCode::Internal, fmt::format("handler threw: {}", e.what()));
     }
-    Finish(rc, job, worker, result, context);
-    {
-      std::lock_guard lock(mutex);
-      inflight.erase(job.id);
-    }
-    inflight_cv.notify_all();
-  }
-
-  void Finish(const RouteConfig& route, const Job& job, const std::string& worker,
-              const Result<Outcome>& result, const HandlerContext& context) {
     if (result) {
       if (!context.Emitted().empty()) {
         if (auto submitted = Submit(context.Emitted()); !submitted) {
           spdlog::error("follow-on events not enqueued: {}", submitted.error().ToString());
         }
       }
-      auto done = queue->Succeed(job.id, worker);
-      if (!done) {
-        spdlog::error("could not mark job succeeded (it will run again): {}", done.error().ToString());
-        return;
-      }
-      if (!*done) spdlog::warn("lease lost before completion; another worker owns the job now");
       ++succeeded;
       objects_written += result->objects_written;
       rows_written += result->rows_written;
       spdlog::debug("succeeded: {}", result->summary);
-      return;
+      return true;
     }
-    const Error& error = result.error();
+    RecordFailure(rc, job, worker, result.error());
+    return false;
+  }
+
+  void RecordFailure(const RouteConfig& route, const Job& job, const std::string& worker,
+                     const Error& error) {
     if (error.code == ErrorCode::Cancelled && cancel) {
       if (auto r = queue->Release(job.id, worker); !r) spdlog::error("release: {}", r.error().ToString());
       ++released;
@@ -180,10 +235,10 @@ struct Engine::Impl {
     while (!workers_done) {
       work_cv.wait_for(lock, every, [this] { return workers_done.load(); });
       if (workers_done) break;
-      const auto held = inflight;
+      std::map<std::string, std::vector<std::int64_t>> by_owner;
+      for (const auto& [id, worker] : inflight) by_owner[worker].push_back(id);
       lock.unlock();
-      for (const auto& [id, worker] : held) {
-        const std::int64_t ids[] = {id};
+      for (const auto& [worker, ids] : by_owner) {
         if (auto r = queue->ExtendLeases(ids, worker, config.queue.lease); !r) {
           spdlog::warn("lease extension failed: {}", r.error().ToString());
         }
@@ -191,12 +246,11 @@ struct Engine::Impl {
       lock.lock();
     }
   }
-  std::atomic<bool> workers_done{false};
 
   // Stops claiming; waits up to `grace` for running jobs; then cancels, waits briefly, and
   // releases whatever is still running. Returns true when handlers had to be abandoned.
   bool StopWorkers(std::chrono::milliseconds grace) {
-    stop_claiming = true;
+    *stop_claiming = true;
     work_cv.notify_all();
     bool abandoned = false;
     {
@@ -210,6 +264,7 @@ struct Engine::Impl {
             if (auto r = queue->Release(id, worker); !r) spdlog::error("release: {}", r.error().ToString());
             ++released;
           }
+          inflight.clear();
           abandoned = true;
         }
       }
@@ -219,13 +274,12 @@ struct Engine::Impl {
     if (heartbeat.joinable()) heartbeat.join();
     for (auto& worker : workers) {
       if (abandoned) {
-        worker.detach();
+        worker.detach();  // still inside a handler; it holds its own reference to this Impl
       } else {
         worker.join();
       }
     }
     workers.clear();
-    workers_done = false;
     return abandoned;
   }
 
@@ -255,14 +309,14 @@ struct Engine::Impl {
   }
 };
 
-Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::Engine(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Engine::~Engine() {
   if (!impl_->workers.empty()) impl_->StopWorkers(impl_->config.engine.shutdown_grace);
 }
 
 Result<std::unique_ptr<Engine>> Engine::Open(PipelineConfig config, const HandlerRegistry& registry) {
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_shared<Impl>();
   impl->config = std::move(config);
   const PipelineConfig& c = impl->config;
   for (const auto& [name, store] : c.stores) {
@@ -329,9 +383,7 @@ Status Engine::SourcesPass() {
 Result<RunReport> Engine::Drain() {
   Impl& impl = *impl_;
   const auto started = SteadyClock::now();
-  const std::int64_t enqueued_before = impl.enqueued;
-  impl.StartWorkers();
-  impl.enqueued = enqueued_before;
+  impl.StartWorkers(impl_);
   auto last_progress = started;
   Status status = Ok();
   while (true) {
@@ -360,13 +412,15 @@ Result<RunReport> Engine::Drain() {
   }
   const bool abandoned = impl.StopWorkers(impl.config.engine.shutdown_grace);
   if (!status) return Fail(status.error());
-  return impl.Report(started, abandoned);
+  RunReport report = impl.Report(started, abandoned);
+  impl.ResetCounters();  // the next Drain reports only its own work (enqueues included)
+  return report;
 }
 
 Result<RunReport> Engine::Serve(const std::atomic<bool>& stop) {
   Impl& impl = *impl_;
   const auto started = SteadyClock::now();
-  impl.StartWorkers();
+  impl.StartWorkers(impl_);
 
   std::vector<std::thread> source_threads;
   for (auto& source : impl.sources) {
@@ -410,7 +464,9 @@ Result<RunReport> Engine::Serve(const std::atomic<bool>& stop) {
                FormatDuration(impl.config.engine.shutdown_grace));
   for (auto& thread : source_threads) thread.join();
   const bool abandoned = impl.StopWorkers(impl.config.engine.shutdown_grace);
-  return impl.Report(started, abandoned);
+  RunReport report = impl.Report(started, abandoned);
+  impl.ResetCounters();
+  return report;
 }
 
 }  // namespace sluice

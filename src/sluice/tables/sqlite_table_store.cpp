@@ -1,7 +1,7 @@
 #include "sluice/tables/sqlite_table_store.hpp"
 
 #include <mutex>
-#include <set>
+#include <map>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -41,7 +41,11 @@ class SqliteTableStore final : public TableStore {
 
   Status EnsureTable(const TableSchema& schema) override {
     std::lock_guard lock(mutex_);
-    if (ensured_.contains(schema.name)) return Ok();
+    std::vector<std::string> wanted;
+    for (const auto& column : schema.columns) wanted.push_back(column.name);
+    if (const auto it = ensured_.find(schema.name); it != ensured_.end() && it->second == wanted) {
+      return Ok();
+    }
     std::vector<std::string> columns;
     for (const auto& column : schema.columns) {
       columns.push_back(fmt::format("{} {}", QuoteIdentifier(column.name), SqlType(column.type)));
@@ -64,15 +68,13 @@ class SqliteTableStore final : public TableStore {
       if (!row) break;
       existing.push_back(info->Text(0));
     }
-    std::vector<std::string> wanted;
-    for (const auto& column : schema.columns) wanted.push_back(column.name);
     if (existing != wanted) {
       return Fail(ErrorCode::InvalidArgument,
                   fmt::format("table '{}' exists with columns ({}) but ({}) are expected",
                               schema.name, fmt::join(existing, ", "), fmt::join(wanted, ", ")),
                   Url());
     }
-    ensured_.insert(schema.name);
+    ensured_[schema.name] = std::move(wanted);
     return Ok();
   }
 
@@ -90,13 +92,17 @@ class SqliteTableStore final : public TableStore {
                             db_->Prepare("SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?"));
     exists->Bind(1, table);
     SLUICE_ASSIGN_OR_RETURN(bool row, exists->Step());
-    if (!row || exists->Int(0) == 0) {
+    const bool found = row && exists->Int(0) > 0;
+    exists->Reset();  // a statement left on a row would pin this connection's read snapshot
+    if (!found) {
       return Fail(ErrorCode::NotFound, fmt::format("no table '{}'", table), Url());
     }
     SLUICE_ASSIGN_OR_RETURN(SqliteStatement * count,
                             db_->Prepare(fmt::format("SELECT count(*) FROM {}", QuoteIdentifier(table))));
     SLUICE_ASSIGN_OR_RETURN(row, count->Step());
-    return row ? count->Int(0) : 0;
+    const std::int64_t rows = row ? count->Int(0) : 0;
+    count->Reset();
+    return rows;
   }
 
  private:
@@ -143,7 +149,7 @@ class SqliteTableStore final : public TableStore {
 
   std::mutex mutex_;
   std::unique_ptr<SqliteDb> db_;    // guarded by mutex_
-  std::set<std::string> ensured_;  // guarded by mutex_
+  std::map<std::string, std::vector<std::string>> ensured_;  // table → columns; guarded by mutex_
 };
 
 }  // namespace

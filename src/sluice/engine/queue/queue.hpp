@@ -38,17 +38,25 @@ class Queue {
   /// Returns how many were new. Errors: Transient (busy), Internal.
   virtual Result<int> Enqueue(std::span<const NewJob> jobs) = 0;
 
-  /// Claims the next ready job of `route` (pending, or failed with its backoff elapsed) for
-  /// `lease`; its attempts count goes up by one. nullopt when none is ready.
-  virtual Result<std::optional<Job>> Claim(std::string_view route, std::string_view owner,
-                                           std::chrono::milliseconds lease) = 0;
+  /// Claims up to `max_jobs` ready jobs of `route` (pending, or failed with their backoff elapsed),
+  /// oldest first, for `lease`; each one's attempts count goes up by one. Empty when none is ready.
+  virtual Result<std::vector<Job>> ClaimBatch(std::string_view route, std::string_view owner,
+                                              std::chrono::milliseconds lease, int max_jobs) = 0;
+
+  /// Claims the next ready job of `route`, or nullopt (ClaimBatch of one).
+  Result<std::optional<Job>> Claim(std::string_view route, std::string_view owner,
+                                   std::chrono::milliseconds lease);
 
   /// Extends the leases of `ids` held by `owner` to now + `lease`.
   virtual Status ExtendLeases(std::span<const std::int64_t> ids, std::string_view owner,
                               std::chrono::milliseconds lease) = 0;
 
-  /// Marks a running job succeeded. False if `owner` no longer held it.
-  virtual Result<bool> Succeed(std::int64_t id, std::string_view owner) = 0;
+  /// Marks running jobs succeeded in one transaction. Returns how many `owner` still held (the
+  /// others were reclaimed after their lease expired, and will run again).
+  virtual Result<int> SucceedBatch(std::span<const std::int64_t> ids, std::string_view owner) = 0;
+
+  /// Marks one running job succeeded. False if `owner` no longer held it.
+  Result<bool> Succeed(std::int64_t id, std::string_view owner);
 
   /// Records a failed attempt: the job becomes `dead` when `retry_after` is nullopt or its attempts
   /// reached max_attempts, else `failed` until now + *retry_after. Returns the new state, or

@@ -2,6 +2,7 @@
 // route keeps Claim O(log n) however many succeeded jobs accumulate, and a second one over
 // running jobs keeps lease recovery cheap.
 
+#include <algorithm>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -84,27 +85,35 @@ class SqliteQueue final : public Queue {
     return added;
   }
 
-  Result<std::optional<Job>> Claim(std::string_view route, std::string_view owner,
-                                   std::chrono::milliseconds lease) override {
+  Result<std::vector<Job>> ClaimBatch(std::string_view route, std::string_view owner,
+                                      std::chrono::milliseconds lease, int max_jobs) override {
     std::lock_guard lock(mutex_);
     const std::int64_t now = NowMs();
     SLUICE_ASSIGN_OR_RETURN(
         SqliteStatement * claim,
         db_->Prepare(fmt::format(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?1, "
-            "lease_expires_ms = ?2, updated_ms = ?3 WHERE id = (SELECT id FROM jobs "
+            "lease_expires_ms = ?2, updated_ms = ?3 WHERE id IN (SELECT id FROM jobs "
             "WHERE route = ?4 AND state IN ('pending', 'failed') AND not_before_ms <= ?3 "
-            "ORDER BY not_before_ms LIMIT 1) RETURNING {}",
+            "ORDER BY not_before_ms LIMIT ?5) RETURNING {}",
             kColumns)));
     claim->Bind(1, owner);
     claim->Bind(2, now + lease.count());
     claim->Bind(3, now);
     claim->Bind(4, route);
-    SLUICE_ASSIGN_OR_RETURN(bool row, claim->Step());
-    if (!row) return std::optional<Job>();
-    SLUICE_ASSIGN_OR_RETURN(Job job, ReadJob(*claim));
-    SLUICE_RETURN_IF_ERROR(claim->Run());
-    return std::optional<Job>(std::move(job));
+    claim->Bind(5, static_cast<std::int64_t>(std::max(max_jobs, 1)));
+    std::vector<Job> jobs;
+    while (true) {
+      SLUICE_ASSIGN_OR_RETURN(bool row, claim->Step());
+      if (!row) break;
+      SLUICE_ASSIGN_OR_RETURN(Job job, ReadJob(*claim));
+      jobs.push_back(std::move(job));
+    }
+    // RETURNING gives rows in no particular order; hand them out oldest first.
+    std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) {
+      return a.not_before < b.not_before || (a.not_before == b.not_before && a.id < b.id);
+    });
+    return jobs;
   }
 
   Status ExtendLeases(std::span<const std::int64_t> ids, std::string_view owner,
@@ -127,18 +136,27 @@ class SqliteQueue final : public Queue {
     });
   }
 
-  Result<bool> Succeed(std::int64_t id, std::string_view owner) override {
+  Result<int> SucceedBatch(std::span<const std::int64_t> ids, std::string_view owner) override {
     std::lock_guard lock(mutex_);
-    SLUICE_ASSIGN_OR_RETURN(
-        SqliteStatement * done,
-        db_->Prepare("UPDATE jobs SET state = 'succeeded', lease_owner = NULL, "
-                     "lease_expires_ms = 0, last_error = '', updated_ms = ? "
-                     "WHERE id = ? AND lease_owner = ? AND state = 'running'"));
-    done->Bind(1, NowMs());
-    done->Bind(2, id);
-    done->Bind(3, owner);
-    SLUICE_RETURN_IF_ERROR(done->Run());
-    return db_->Changes() == 1;
+    int done_count = 0;
+    SLUICE_RETURN_IF_ERROR(InTransaction(*db_, [&]() -> Status {
+      SLUICE_ASSIGN_OR_RETURN(
+          SqliteStatement * done,
+          db_->Prepare("UPDATE jobs SET state = 'succeeded', lease_owner = NULL, "
+                       "lease_expires_ms = 0, last_error = '', updated_ms = ? "
+                       "WHERE id = ? AND lease_owner = ? AND state = 'running'"));
+      const std::int64_t now = NowMs();
+      for (std::int64_t id : ids) {
+        done->Reset();
+        done->Bind(1, now);
+        done->Bind(2, id);
+        done->Bind(3, owner);
+        SLUICE_RETURN_IF_ERROR(done->Run());
+        done_count += static_cast<int>(db_->Changes());
+      }
+      return Ok();
+    }));
+    return done_count;
   }
 
   Result<std::optional<JobState>> FailAttempt(
@@ -322,6 +340,19 @@ class SqliteQueue final : public Queue {
 };
 
 }  // namespace
+
+Result<std::optional<Job>> Queue::Claim(std::string_view route, std::string_view owner,
+                                        std::chrono::milliseconds lease) {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<Job> jobs, ClaimBatch(route, owner, lease, 1));
+  if (jobs.empty()) return std::optional<Job>();
+  return std::optional<Job>(std::move(jobs.front()));
+}
+
+Result<bool> Queue::Succeed(std::int64_t id, std::string_view owner) {
+  const std::int64_t ids[] = {id};
+  SLUICE_ASSIGN_OR_RETURN(int done, SucceedBatch(ids, owner));
+  return done == 1;
+}
 
 std::int64_t QueueStats::Open() const {
   std::int64_t open = 0;

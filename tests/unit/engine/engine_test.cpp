@@ -1,0 +1,555 @@
+#include "sluice/engine/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "sluice/core/config.hpp"
+#include "sluice/store/memory/memory_store.hpp"
+#include "temp_dir.hpp"
+
+namespace sluice {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::TempDir;
+
+// What a fake handler saw, shared with the test through a shared_ptr so that it outlives any
+// handler thread the engine may have to abandon.
+struct Probe {
+  using Behaviour = std::function<Result<Outcome>(const Event&, HandlerContext&, int call)>;
+
+  std::mutex mutex;
+  std::map<std::string, int> calls;  // key → Handle calls so far
+  Behaviour behaviour;
+  std::atomic<int> running{0};
+  std::atomic<int> max_running{0};
+  std::atomic<int> total{0};
+
+  int Calls(const std::string& key) {
+    std::lock_guard lock(mutex);
+    const auto it = calls.find(key);
+    return it == calls.end() ? 0 : it->second;
+  }
+};
+
+class FakeHandler final : public Handler {
+ public:
+  explicit FakeHandler(std::shared_ptr<Probe> probe) : probe_(std::move(probe)) {}
+
+  Result<Outcome> Handle(const Event& event, HandlerContext& context) override {
+    const int now_running = ++probe_->running;
+    int seen = probe_->max_running.load();
+    while (now_running > seen && !probe_->max_running.compare_exchange_weak(seen, now_running)) {
+    }
+    int call = 0;
+    {
+      std::lock_guard lock(probe_->mutex);
+      call = ++probe_->calls[event.key];
+    }
+    ++probe_->total;
+    Result<Outcome> result = Outcome{1, 0, "ok " + event.key};
+    if (probe_->behaviour) result = probe_->behaviour(event, context, call);
+    --probe_->running;
+    return result;
+  }
+
+ private:
+  std::shared_ptr<Probe> probe_;
+};
+
+HandlerFactory FakeFactory(std::shared_ptr<Probe> probe) {
+  return [probe](const Options&, const Resources&) -> Result<std::unique_ptr<Handler>> {
+    return std::make_unique<FakeHandler>(probe);
+  };
+}
+
+struct PipelineOptions {
+  std::string shutdown_grace = "5s";
+  std::string lease = "30s";
+  int concurrency = 3;
+  std::string extra;  // appended TOML
+};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  EngineTest() : probe_(std::make_shared<Probe>()) { registry_.Register("fake", FakeFactory(probe_)); }
+
+  ~EngineTest() override {
+    engine_.reset();
+    if (!store_url_.empty()) ClearMemoryStore(store_url_.substr(std::string("memory://").size()));
+  }
+
+  std::string ConfigText(const PipelineOptions& options) const {
+    return fmt::format(R"toml(
+[queue]
+url = "sqlite://{dir}/queue.db"
+lease = "{lease}"
+
+[engine]
+idle_poll = "20ms"
+shutdown_grace = "{grace}"
+
+[stores.in]
+url = "memory://objects"
+
+[[sources]]
+name = "incoming"
+type = "poll"
+store = "in"
+prefix = "summary2/"
+suffix = ".summary"
+interval = "50ms"
+
+[[routes]]
+name = "summaries"
+match = {{ store = "in", prefix = "summary2/", suffix = ".summary" }}
+handler = "fake"
+concurrency = {concurrency}
+retry = {{ max_attempts = 3, initial_backoff = "10ms", max_backoff = "50ms" }}
+{extra}
+)toml",
+                       fmt::arg("dir", dir_.Path().string()), fmt::arg("lease", options.lease),
+                       fmt::arg("grace", options.shutdown_grace),
+                       fmt::arg("concurrency", options.concurrency), fmt::arg("extra", options.extra));
+  }
+
+  // Opens the engine; the store is reachable through `store_` as well (memory:// stores of one
+  // name share their objects within the process).
+  void Open(const PipelineOptions& options = {}) {
+    auto config = ParseConfig(ConfigText(options), dir_ / "pipeline.toml");
+    ASSERT_TRUE(config) << config.error().ToString();
+    store_url_ = config->stores.at("in").url;
+    auto store = MakeObjectStore(store_url_);
+    ASSERT_TRUE(store) << store.error().ToString();
+    store_ = std::move(*store);
+    auto engine = Engine::Open(std::move(*config), registry_);
+    ASSERT_TRUE(engine) << engine.error().ToString();
+    engine_ = std::move(*engine);
+  }
+
+  void Put(const std::string& key, const std::string& content) {
+    auto put = store_->Put(key, content);
+    ASSERT_TRUE(put) << put.error().ToString();
+  }
+
+  std::vector<Job> Jobs(std::optional<JobState> state = std::nullopt) {
+    auto jobs = engine_->GetQueue().List(state, 0);
+    EXPECT_TRUE(jobs) << jobs.error().ToString();
+    return jobs ? *jobs : std::vector<Job>{};
+  }
+
+  Job OnlyJobFor(const std::string& key) {
+    std::vector<Job> matching;
+    for (auto& job : Jobs()) {
+      if (job.event.key == key) matching.push_back(job);
+    }
+    EXPECT_EQ(matching.size(), 1u) << key;
+    return matching.empty() ? Job{} : matching.front();
+  }
+
+  RunReport PassAndDrain() {
+    auto pass = engine_->SourcesPass();
+    EXPECT_TRUE(pass) << pass.error().ToString();
+    auto report = engine_->Drain();
+    EXPECT_TRUE(report) << report.error().ToString();
+    return report ? *report : RunReport{};
+  }
+
+  TempDir dir_;
+  std::shared_ptr<Probe> probe_;
+  HandlerRegistry registry_;
+  std::string store_url_;
+  std::unique_ptr<ObjectStore> store_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, SourcesPassAndDrainRunEveryMatchingObjectOnce) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  for (int i = 0; i < 10; ++i) Put(fmt::format("summary2/ERR{}.summary", i), fmt::format("run {}", i));
+  Put("summary2/ERR0.psummary", "other suffix");
+  Put("summary1/ERR0.summary", "other prefix");
+
+  const RunReport report = PassAndDrain();
+  EXPECT_EQ(report.enqueued, 10);
+  EXPECT_EQ(report.succeeded, 10);
+  EXPECT_EQ(report.dead, 0);
+  EXPECT_EQ(report.retried, 0);
+  EXPECT_EQ(report.objects_written, 10u);
+  EXPECT_FALSE(report.abandoned);
+  EXPECT_EQ(probe_->total.load(), 10);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(probe_->Calls(fmt::format("summary2/ERR{}.summary", i)), 1) << i;
+  EXPECT_EQ(probe_->Calls("summary2/ERR0.psummary"), 0);
+  EXPECT_EQ(probe_->Calls("summary1/ERR0.summary"), 0);
+  EXPECT_EQ(Jobs(JobState::Succeeded).size(), 10u);
+  EXPECT_EQ(Jobs().size(), 10u);
+}
+
+TEST_F(EngineTest, DrainWithNothingToDoReturnsAtOnce) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  const auto started = std::chrono::steady_clock::now();
+  const RunReport report = PassAndDrain();
+  EXPECT_EQ(report.succeeded, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
+}
+
+TEST_F(EngineTest, TransientErrorsAreRetriedWithBackoffUntilSuccess) {
+  probe_->behaviour = [](const Event& event, HandlerContext&, int call) -> Result<Outcome> {
+    if (call <= 2) return Fail(ErrorCode::Transient, "connection reset", "get " + event.key);
+    return Outcome{};
+  };
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Put("summary2/ERR1.summary", "x");
+
+  const RunReport report = PassAndDrain();
+  EXPECT_EQ(report.succeeded, 1);
+  EXPECT_EQ(report.retried, 2);
+  EXPECT_EQ(report.dead, 0);
+  EXPECT_EQ(probe_->Calls("summary2/ERR1.summary"), 3);
+  const Job job = OnlyJobFor("summary2/ERR1.summary");
+  EXPECT_EQ(job.state, JobState::Succeeded);
+  EXPECT_EQ(job.attempts, 3);
+}
+
+TEST_F(EngineTest, RetryableErrorsGoDeadWhenAttemptsRunOut) {
+  probe_->behaviour = [](const Event&, HandlerContext&, int) -> Result<Outcome> {
+    return Fail(ErrorCode::Throttled, "slow down");
+  };
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Put("summary2/ERR1.summary", "x");
+
+  const RunReport report = PassAndDrain();
+  EXPECT_EQ(report.succeeded, 0);
+  EXPECT_EQ(report.retried, 2);
+  EXPECT_EQ(report.dead, 1);
+  EXPECT_EQ(probe_->Calls("summary2/ERR1.summary"), 3);
+  const Job job = OnlyJobFor("summary2/ERR1.summary");
+  EXPECT_EQ(job.state, JobState::Dead);
+  EXPECT_EQ(job.attempts, 3);
+  EXPECT_NE(job.last_error.find("slow down"), std::string::npos) << job.last_error;
+}
+
+TEST_F(EngineTest, CorruptInputGoesDeadAtOnceWithTheErrorStored) {
+  probe_->behaviour = [](const Event& event, HandlerContext&, int) -> Result<Outcome> {
+    return Fail(ErrorCode::Corrupt, "line 3: missing key 'score'", "parse " + event.key);
+  };
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Put("summary2/ERR1.summary", "x");
+
+  const RunReport report = PassAndDrain();
+  EXPECT_EQ(report.succeeded, 0);
+  EXPECT_EQ(report.retried, 0);
+  EXPECT_EQ(report.dead, 1);
+  EXPECT_EQ(probe_->Calls("summary2/ERR1.summary"), 1);
+  const Job job = OnlyJobFor("summary2/ERR1.summary");
+  EXPECT_EQ(job.state, JobState::Dead);
+  EXPECT_EQ(job.attempts, 1);
+  EXPECT_NE(job.last_error.find("line 3: missing key 'score'"), std::string::npos) << job.last_error;
+  EXPECT_NE(job.last_error.find("parse summary2/ERR1.summary"), std::string::npos) << job.last_error;
+}
+
+TEST_F(EngineTest, AHandlerThatThrowsFailsItsJobAsInternal) {
+  probe_->behaviour = [](const Event&, HandlerContext&, int) -> Result<Outcome> {
+    throw std::runtime_error("kaboom");
+  };
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Put("summary2/ERR1.summary", "x");
+
+  const RunReport report = PassAndDrain();
+  EXPECT_EQ(report.dead, 1);
+  const Job job = OnlyJobFor("summary2/ERR1.summary");
+  EXPECT_EQ(job.state, JobState::Dead);
+  EXPECT_NE(job.last_error.find("kaboom"), std::string::npos) << job.last_error;
+}
+
+TEST_F(EngineTest, ASecondPassEnqueuesNothingNew) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  for (int i = 0; i < 3; ++i) Put(fmt::format("summary2/ERR{}.summary", i), "x");
+  ASSERT_EQ(PassAndDrain().succeeded, 3);
+
+  const RunReport again = PassAndDrain();
+  EXPECT_EQ(again.succeeded, 0);
+  EXPECT_EQ(probe_->total.load(), 3);
+  EXPECT_EQ(Jobs().size(), 3u);
+}
+
+// RunReport is "what one Drain or Serve did": a Drain after a pass that found nothing new must not
+// report the previous pass's jobs as enqueued again.
+TEST_F(EngineTest, EachDrainReportsOnlyTheJobsEnqueuedSinceThePreviousOne) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  for (int i = 0; i < 3; ++i) Put(fmt::format("summary2/ERR{}.summary", i), "x");
+  const RunReport first = PassAndDrain();
+  EXPECT_EQ(first.enqueued, 3);
+  const RunReport second = PassAndDrain();
+  EXPECT_EQ(second.enqueued, 0);
+  Put("summary2/ERR9.summary", "x");
+  const RunReport third = PassAndDrain();
+  EXPECT_EQ(third.enqueued, 1);
+  EXPECT_EQ(third.succeeded, 1);
+}
+
+TEST_F(EngineTest, AReopenedEngineEnqueuesNothingNewForUnchangedObjects) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  for (int i = 0; i < 3; ++i) Put(fmt::format("summary2/ERR{}.summary", i), "x");
+  ASSERT_EQ(PassAndDrain().succeeded, 3);
+  engine_.reset();
+
+  // A new process: its poll source has seen nothing, so only the queue's dedupe keys stop reruns.
+  ASSERT_NO_FATAL_FAILURE(Open());
+  const RunReport again = PassAndDrain();
+  EXPECT_EQ(again.succeeded, 0);
+  EXPECT_EQ(probe_->total.load(), 3);
+  EXPECT_EQ(Jobs().size(), 3u);
+}
+
+TEST_F(EngineTest, ChangingAnObjectsContentRunsItAgain) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Put("summary2/ERR1.summary", "first version");
+  Put("summary2/ERR2.summary", "unchanged");
+  ASSERT_EQ(PassAndDrain().succeeded, 2);
+
+  Put("summary2/ERR1.summary", "second version");
+  const RunReport again = PassAndDrain();
+  EXPECT_EQ(again.succeeded, 1);
+  EXPECT_EQ(probe_->Calls("summary2/ERR1.summary"), 2);
+  EXPECT_EQ(probe_->Calls("summary2/ERR2.summary"), 1);
+  EXPECT_EQ(Jobs().size(), 3u);
+}
+
+TEST_F(EngineTest, RunningHandlersNeverExceedTheRouteConcurrencyAndReachIt) {
+  auto other = std::make_shared<Probe>();
+  registry_.Register("fake-other", FakeFactory(other));
+  const auto slow = [](const Event&, HandlerContext&, int) -> Result<Outcome> {
+    std::this_thread::sleep_for(60ms);
+    return Outcome{};
+  };
+  probe_->behaviour = slow;
+  other->behaviour = slow;
+  PipelineOptions options;
+  options.concurrency = 3;
+  options.extra = R"toml(
+[[routes]]
+name = "others"
+match = { store = "in", prefix = "other/" }
+handler = "fake-other"
+concurrency = 1
+)toml";
+  ASSERT_NO_FATAL_FAILURE(Open(options));
+  std::vector<Event> events;
+  for (int i = 0; i < 12; ++i) Put(fmt::format("summary2/ERR{}.summary", i), "x");
+  for (int i = 0; i < 4; ++i) {
+    Event event;
+    event.kind = "ObjectCreated:Put";
+    event.store = "in";
+    event.key = fmt::format("other/{}", i);
+    event.etag = "e";
+    events.push_back(event);
+  }
+  ASSERT_EQ(engine_->Submit(events).value(), 4);
+
+  const RunReport report = PassAndDrain();
+  EXPECT_EQ(report.succeeded, 16);
+  EXPECT_EQ(probe_->total.load(), 12);
+  EXPECT_EQ(other->total.load(), 4);
+  EXPECT_EQ(probe_->max_running.load(), 3);
+  EXPECT_EQ(other->max_running.load(), 1);
+}
+
+// The heartbeat extends the lease of a running job, so a handler slower than the lease is neither
+// recovered by Drain's lease recovery nor run a second time by another worker.
+TEST_F(EngineTest, HeartbeatsKeepTheLeaseOfAHandlerSlowerThanTheLease) {
+  probe_->behaviour = [](const Event&, HandlerContext&, int) -> Result<Outcome> {
+    std::this_thread::sleep_for(700ms);
+    return Outcome{};
+  };
+  PipelineOptions options;
+  options.lease = "300ms";
+  ASSERT_NO_FATAL_FAILURE(Open(options));
+  Put("summary2/ERR1.summary", "x");
+  const RunReport report = PassAndDrain();
+  EXPECT_EQ(report.succeeded, 1);
+  EXPECT_EQ(probe_->Calls("summary2/ERR1.summary"), 1);
+  EXPECT_EQ(probe_->max_running.load(), 1);
+  const Job job = OnlyJobFor("summary2/ERR1.summary");
+  EXPECT_EQ(job.state, JobState::Succeeded);
+  EXPECT_EQ(job.attempts, 1);
+}
+
+TEST_F(EngineTest, FollowOnEventsAreRoutedAfterTheJobSucceeds) {
+  auto other = std::make_shared<Probe>();
+  registry_.Register("fake-other", FakeFactory(other));
+  probe_->behaviour = [](const Event& event, HandlerContext& context, int) -> Result<Outcome> {
+    Event follow;
+    follow.kind = "ObjectCreated:Put";
+    follow.store = "in";
+    follow.key = "other/" + event.key.substr(event.key.find('/') + 1);
+    follow.etag = "derived";
+    context.Emit(std::move(follow));
+    return Outcome{};
+  };
+  PipelineOptions options;
+  options.extra = R"toml(
+[[routes]]
+name = "others"
+match = { store = "in", prefix = "other/" }
+handler = "fake-other"
+)toml";
+  ASSERT_NO_FATAL_FAILURE(Open(options));
+  Put("summary2/ERR1.summary", "x");
+  const RunReport report = PassAndDrain();
+  EXPECT_EQ(report.succeeded, 2);
+  EXPECT_EQ(other->Calls("other/ERR1.summary"), 1);
+}
+
+TEST_F(EngineTest, SubmitToRouteSkipsMatchingAndRejectsUnknownRoutes) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Event event;
+  event.kind = "ObjectCreated:Backfill";
+  event.store = "in";
+  event.key = "not/matching/the/route.txt";
+  EXPECT_EQ(engine_->Submit({event}).value(), 0);
+  EXPECT_EQ(engine_->SubmitToRoute("summaries", {event}).value(), 1);
+  EXPECT_EQ(engine_->SubmitToRoute("summaries", {event}).value(), 0);
+  auto unknown = engine_->SubmitToRoute("nope", {event});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::InvalidArgument);
+  const RunReport report = engine_->Drain().value();
+  EXPECT_EQ(report.succeeded, 1);
+  EXPECT_EQ(probe_->Calls("not/matching/the/route.txt"), 1);
+}
+
+TEST_F(EngineTest, OpenWithAnUnknownHandlerNamesTheRouteAndLine) {
+  auto config = ParseConfig(ConfigText({}), dir_ / "pipeline.toml");
+  ASSERT_TRUE(config) << config.error().ToString();
+  config->routes[0].handler = "missing-handler";
+  auto engine = Engine::Open(std::move(*config), registry_);
+  ASSERT_FALSE(engine);
+  EXPECT_EQ(engine.error().code, ErrorCode::InvalidArgument);
+  const std::string all = engine.error().ToString();
+  EXPECT_NE(all.find("missing-handler"), std::string::npos) << all;
+  EXPECT_NE(all.find("route 'summaries'"), std::string::npos) << all;
+  EXPECT_NE(all.find("pipeline.toml:"), std::string::npos) << all;
+}
+
+TEST_F(EngineTest, ServeRunsNewObjectsUntilStoppedAndStopsCleanly) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Put("summary2/ERR1.summary", "x");
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(150ms);
+    Put("summary2/ERR2.summary", "arrives while serving");
+    const auto deadline = std::chrono::steady_clock::now() + 1500ms;
+    while (probe_->total.load() < 2 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(10ms);
+    }
+    std::this_thread::sleep_for(50ms);
+    stop = true;
+  });
+  const auto started = std::chrono::steady_clock::now();
+  auto report = engine_->Serve(stop);
+  stopper.join();
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_EQ(report->succeeded, 2);
+  EXPECT_EQ(report->released, 0);
+  EXPECT_FALSE(report->abandoned);
+  EXPECT_EQ(Jobs(JobState::Succeeded).size(), 2u);
+}
+
+TEST_F(EngineTest, ServeReleasesAJobWhoseHandlerHonoursCancellationAfterTheGrace) {
+  probe_->behaviour = [](const Event&, HandlerContext& context, int) -> Result<Outcome> {
+    const auto give_up = std::chrono::steady_clock::now() + 1500ms;
+    while (!context.Cancelled() && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(5ms);
+    }
+    if (context.Cancelled()) return Fail(ErrorCode::Cancelled, "stopping");
+    return Outcome{};
+  };
+  PipelineOptions options;
+  options.shutdown_grace = "100ms";
+  ASSERT_NO_FATAL_FAILURE(Open(options));
+  Put("summary2/ERR1.summary", "x");
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    const auto deadline = std::chrono::steady_clock::now() + 1s;
+    while (probe_->running.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
+    stop = true;
+  });
+  auto report = engine_->Serve(stop);
+  stopper.join();
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_EQ(report->succeeded, 0);
+  EXPECT_EQ(report->released, 1);
+  EXPECT_FALSE(report->abandoned);
+  const Job job = OnlyJobFor("summary2/ERR1.summary");
+  EXPECT_EQ(job.state, JobState::Pending);
+  EXPECT_EQ(job.attempts, 0);
+}
+
+// A handler that ignores cancellation is abandoned after the grace and a further wait: its job is
+// released at once, and its late completion must not count. The engine detaches the abandoned
+// thread, which still uses the engine when the handler returns, so this test keeps the engine alive
+// (leaks it) instead of destroying it under that thread.
+TEST_F(EngineTest, ServeReleasesTheJobOfAHandlerStillRunningPastTheGrace) {
+  struct Gate {
+    std::atomic<bool> finish{false};
+    std::atomic<bool> returned{false};
+  };
+  auto gate = std::make_shared<Gate>();
+  probe_->behaviour = [gate](const Event&, HandlerContext&, int) -> Result<Outcome> {
+    const auto give_up = std::chrono::steady_clock::now() + 5s;
+    while (!gate->finish && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(5ms);
+    }
+    gate->returned = true;
+    return Outcome{};
+  };
+  PipelineOptions options;
+  options.shutdown_grace = "100ms";
+  ASSERT_NO_FATAL_FAILURE(Open(options));
+  Put("summary2/ERR1.summary", "x");
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    const auto deadline = std::chrono::steady_clock::now() + 1s;
+    while (probe_->running.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
+    stop = true;
+  });
+  auto report = engine_->Serve(stop);
+  stopper.join();
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_TRUE(report->abandoned);
+  EXPECT_EQ(report->released, 1);
+  EXPECT_FALSE(gate->returned.load());
+  Job job = OnlyJobFor("summary2/ERR1.summary");
+  EXPECT_EQ(job.state, JobState::Pending);
+  EXPECT_EQ(job.attempts, 0);
+
+  // Let the abandoned handler finish; its success comes from a worker that lost the job.
+  gate->finish = true;
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (!gate->returned && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(gate->returned.load());
+  std::this_thread::sleep_for(100ms);
+  job = OnlyJobFor("summary2/ERR1.summary");
+  EXPECT_EQ(job.state, JobState::Pending);
+  EXPECT_EQ(job.attempts, 0);
+  (void)engine_.release();  // see the comment above the test
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,192 @@
+#include "sluice/engine/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "sluice/engine/event.hpp"
+#include "sluice/engine/job.hpp"
+
+namespace sluice {
+namespace {
+
+Event ObjectEvent(std::string kind, std::string store, std::string key, std::string etag = "e1") {
+  Event event;
+  event.kind = std::move(kind);
+  event.store = std::move(store);
+  event.key = std::move(key);
+  event.etag = std::move(etag);
+  return event;
+}
+
+RouteMatch SummaryMatch() {
+  RouteMatch match;
+  match.store = "incoming";
+  match.prefix = "summary2/";
+  match.suffix = ".summary";
+  match.events = {"ObjectCreated:*"};
+  return match;
+}
+
+TEST(RouteMatches, MatchesStorePrefixSuffixAndAWildcardKind) {
+  const RouteMatch match = SummaryMatch();
+  EXPECT_TRUE(RouteMatches(match, ObjectEvent("ObjectCreated:Put", "incoming", "summary2/ERR1.summary")));
+  EXPECT_TRUE(RouteMatches(match, ObjectEvent("ObjectCreated:CompleteMultipartUpload", "incoming",
+                                              "summary2/deep/ERR2.summary")));
+  EXPECT_TRUE(RouteMatches(match, ObjectEvent("ObjectCreated:Backfill", "incoming", "summary2/ERR3.summary")));
+}
+
+TEST(RouteMatches, RejectsAnotherStorePrefixSuffixOrKind) {
+  const RouteMatch match = SummaryMatch();
+  EXPECT_FALSE(RouteMatches(match, ObjectEvent("ObjectCreated:Put", "lake", "summary2/ERR1.summary")));
+  EXPECT_FALSE(RouteMatches(match, ObjectEvent("ObjectCreated:Put", "incoming", "summary1/ERR1.summary")));
+  EXPECT_FALSE(RouteMatches(match, ObjectEvent("ObjectCreated:Put", "incoming", "x/summary2/ERR1.summary")));
+  EXPECT_FALSE(RouteMatches(match, ObjectEvent("ObjectCreated:Put", "incoming", "summary2/ERR1.psummary.gz")));
+  EXPECT_FALSE(RouteMatches(match, ObjectEvent("ObjectCreated:Put", "incoming", "summary2/ERR1.Summary")));
+  EXPECT_FALSE(RouteMatches(match, ObjectEvent("ObjectRemoved:Delete", "incoming", "summary2/ERR1.summary")));
+  EXPECT_FALSE(RouteMatches(match, ObjectEvent("ObjectCreated", "incoming", "summary2/ERR1.summary")));
+}
+
+TEST(RouteMatches, PrefixAndSuffixMayNotShareCharactersOfTheKey) {
+  RouteMatch match;
+  match.store = "s";
+  match.prefix = "a.sum";
+  match.suffix = ".summary";
+  match.events = {"*"};
+  EXPECT_FALSE(RouteMatches(match, ObjectEvent("ObjectCreated:Put", "s", "a.summary")));
+  EXPECT_TRUE(RouteMatches(match, ObjectEvent("ObjectCreated:Put", "s", "a.sum.summary")));
+}
+
+TEST(RouteMatches, EmptyPrefixAndSuffixMatchEveryKey) {
+  RouteMatch match;
+  match.store = "s";
+  match.events = {"ObjectCreated:Put"};
+  EXPECT_TRUE(RouteMatches(match, ObjectEvent("ObjectCreated:Put", "s", "anything/at/all")));
+  EXPECT_FALSE(RouteMatches(match, ObjectEvent("ObjectCreated:Copy", "s", "anything/at/all")));
+}
+
+TEST(RouteMatches, AnyOfSeveralKindPatternsMatches) {
+  RouteMatch match = SummaryMatch();
+  match.events = {"ObjectCreated:Put", "ObjectRemoved:*"};
+  EXPECT_TRUE(RouteMatches(match, ObjectEvent("ObjectCreated:Put", "incoming", "summary2/a.summary")));
+  EXPECT_TRUE(RouteMatches(match, ObjectEvent("ObjectRemoved:Delete", "incoming", "summary2/a.summary")));
+  EXPECT_FALSE(RouteMatches(match, ObjectEvent("ObjectCreated:Copy", "incoming", "summary2/a.summary")));
+  match.events.clear();
+  EXPECT_FALSE(RouteMatches(match, ObjectEvent("ObjectCreated:Put", "incoming", "summary2/a.summary")));
+}
+
+TEST(KindMatches, TrailingStarMatchesAnyRestAndOtherwiseExactly) {
+  EXPECT_TRUE(KindMatches("ObjectCreated:*", "ObjectCreated:Put"));
+  EXPECT_TRUE(KindMatches("ObjectCreated:*", "ObjectCreated:"));
+  EXPECT_FALSE(KindMatches("ObjectCreated:*", "ObjectCreated"));
+  EXPECT_TRUE(KindMatches("*", "StatusChanged"));
+  EXPECT_TRUE(KindMatches("StatusChanged", "StatusChanged"));
+  EXPECT_FALSE(KindMatches("StatusChanged", "StatusChangedAgain"));
+  EXPECT_FALSE(KindMatches("", "ObjectCreated:Put"));
+}
+
+TEST(DedupeKey, DiffersByETag) {
+  const Event first = ObjectEvent("ObjectCreated:Put", "incoming", "summary2/a.summary", "etag-1");
+  const Event second = ObjectEvent("ObjectCreated:Put", "incoming", "summary2/a.summary", "etag-2");
+  EXPECT_NE(DedupeKey("r", first), DedupeKey("r", second));
+  EXPECT_EQ(DedupeKey("r", first), DedupeKey("r", first));
+}
+
+TEST(DedupeKey, IgnoresKindSizeAndTime) {
+  Event first = ObjectEvent("ObjectCreated:Put", "incoming", "k", "etag-1");
+  Event second = first;
+  second.kind = "ObjectCreated:Backfill";
+  second.size_bytes = 12;
+  second.time = std::chrono::system_clock::now();
+  EXPECT_EQ(DedupeKey("r", first), DedupeKey("r", second));
+}
+
+TEST(DedupeKey, DiffersByRouteStoreAndKey) {
+  const Event event = ObjectEvent("ObjectCreated:Put", "incoming", "k", "etag-1");
+  EXPECT_NE(DedupeKey("r1", event), DedupeKey("r2", event));
+  EXPECT_NE(DedupeKey("r", event), DedupeKey("r", ObjectEvent("ObjectCreated:Put", "lake", "k", "etag-1")));
+  EXPECT_NE(DedupeKey("r", event), DedupeKey("r", ObjectEvent("ObjectCreated:Put", "incoming", "k2", "etag-1")));
+}
+
+TEST(DedupeKey, FieldsCannotRunIntoEachOther) {
+  // Without separators "ab"+"c" and "a"+"bc" would collide.
+  EXPECT_NE(DedupeKey("ab", ObjectEvent("k", "c", "d", "e")), DedupeKey("a", ObjectEvent("k", "bc", "d", "e")));
+  EXPECT_NE(DedupeKey("r", ObjectEvent("k", "s", "key1", "")), DedupeKey("r", ObjectEvent("k", "s", "key", "1")));
+}
+
+TEST(DedupeKey, PrefersTheVersionOverTheETag) {
+  Event v1 = ObjectEvent("ObjectCreated:Put", "incoming", "k", "same-etag");
+  v1.version = "v1";
+  Event v2 = v1;
+  v2.version = "v2";
+  EXPECT_NE(DedupeKey("r", v1), DedupeKey("r", v2));
+  Event v1_other_etag = v1;
+  v1_other_etag.etag = "other";
+  EXPECT_EQ(DedupeKey("r", v1), DedupeKey("r", v1_other_etag));
+}
+
+RouteConfig Route(std::string name, RouteMatch match, int max_attempts) {
+  RouteConfig route;
+  route.name = std::move(name);
+  route.match = std::move(match);
+  route.handler = "h";
+  route.retry.max_attempts = max_attempts;
+  return route;
+}
+
+TEST(RouteEvent, MakesOneJobPerMatchingRoute) {
+  RouteMatch everything;
+  everything.store = "incoming";
+  everything.events = {"*"};
+  RouteMatch elsewhere = everything;
+  elsewhere.store = "lake";
+  const std::vector<RouteConfig> routes = {Route("summaries", SummaryMatch(), 4),
+                                           Route("audit", everything, 9),
+                                           Route("lake", elsewhere, 1)};
+  const Event event = ObjectEvent("ObjectCreated:Put", "incoming", "summary2/ERR1.summary");
+  const auto jobs = RouteEvent(routes, event);
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].route, "summaries");
+  EXPECT_EQ(jobs[0].max_attempts, 4);
+  EXPECT_EQ(jobs[0].dedupe_key, DedupeKey("summaries", event));
+  EXPECT_EQ(jobs[0].event.key, "summary2/ERR1.summary");
+  EXPECT_EQ(jobs[1].route, "audit");
+  EXPECT_EQ(jobs[1].max_attempts, 9);
+  EXPECT_NE(jobs[0].dedupe_key, jobs[1].dedupe_key);
+
+  EXPECT_TRUE(RouteEvent(routes, ObjectEvent("ObjectCreated:Put", "nowhere", "k")).empty());
+}
+
+TEST(Event, JsonRoundTripKeepsEveryField) {
+  Event event = ObjectEvent("ObjectCreated:Put", "incoming", "summary2/ünï code.summary", "abc123");
+  event.size_bytes = 1ULL << 40;
+  event.version = "v7";
+  event.sequencer = "0055AED6DCD90281E5";
+  event.time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'123));
+  event.detail = {{"status", "ACTIVE"}, {"n", 3}};
+  auto parsed = Event::FromJson(event.ToJson());
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_EQ(parsed->kind, event.kind);
+  EXPECT_EQ(parsed->store, event.store);
+  EXPECT_EQ(parsed->key, event.key);
+  EXPECT_EQ(parsed->size_bytes, event.size_bytes);
+  EXPECT_EQ(parsed->etag, event.etag);
+  EXPECT_EQ(parsed->version, event.version);
+  EXPECT_EQ(parsed->sequencer, event.sequencer);
+  EXPECT_EQ(parsed->time, event.time);
+  EXPECT_EQ(parsed->detail, event.detail);
+}
+
+TEST(Event, FromJsonRejectsNonObjectsAndMissingKind) {
+  EXPECT_FALSE(Event::FromJson(nlohmann::json::array()));
+  auto missing = Event::FromJson(nlohmann::json{{"key", "k"}});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::InvalidArgument);
+  auto wrong_type = Event::FromJson(nlohmann::json{{"kind", "ObjectCreated:Put"}, {"size", "big"}});
+  ASSERT_FALSE(wrong_type);
+  EXPECT_EQ(wrong_type.error().code, ErrorCode::InvalidArgument);
+}
+
+}  // namespace
+}  // namespace sluice
