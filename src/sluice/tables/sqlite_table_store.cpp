@@ -106,27 +106,41 @@ class SqliteTableStore final : public TableStore {
   }
 
  private:
+  // The DELETE and INSERT statements of one table, built once.
+  struct TableStatements {
+    std::string delete_partition;  // for the partition column they were built for
+    std::string partition_column;
+    std::string insert;
+  };
+
+  const TableStatements& StatementsLocked(const PartitionWrite& write) {
+    TableStatements& statements = statements_[write.schema->name];
+    if (statements.insert.empty() || statements.partition_column != write.partition_column) {
+      const std::string table = QuoteIdentifier(write.schema->name);
+      std::vector<std::string> names;
+      std::vector<std::string> marks;
+      for (const auto& column : write.schema->columns) {
+        names.push_back(QuoteIdentifier(column.name));
+        marks.emplace_back("?");
+      }
+      statements.partition_column = write.partition_column;
+      statements.delete_partition = fmt::format("DELETE FROM {} WHERE {} = ?", table,
+                                                QuoteIdentifier(write.partition_column));
+      statements.insert = fmt::format("INSERT INTO {} ({}) VALUES ({})", table,
+                                      fmt::join(names, ", "), fmt::join(marks, ", "));
+    }
+    return statements;
+  }
+
   Status ApplyLocked(const PartitionWrite& write) {
     const TableSchema& schema = *write.schema;
-    const std::string table = QuoteIdentifier(schema.name);
-    SLUICE_ASSIGN_OR_RETURN(
-        SqliteStatement * remove,
-        db_->Prepare(fmt::format("DELETE FROM {} WHERE {} = ?", table,
-                                 QuoteIdentifier(write.partition_column))));
+    const TableStatements& statements = StatementsLocked(write);
+    SLUICE_ASSIGN_OR_RETURN(SqliteStatement * remove, db_->Prepare(statements.delete_partition));
     BindValue(*remove, 1, write.partition_value);
     SLUICE_RETURN_IF_ERROR(remove->Run());
     if (write.rows.empty()) return Ok();
 
-    std::vector<std::string> names;
-    std::vector<std::string> marks;
-    for (const auto& column : schema.columns) {
-      names.push_back(QuoteIdentifier(column.name));
-      marks.emplace_back("?");
-    }
-    SLUICE_ASSIGN_OR_RETURN(
-        SqliteStatement * insert,
-        db_->Prepare(fmt::format("INSERT INTO {} ({}) VALUES ({})", table, fmt::join(names, ", "),
-                                 fmt::join(marks, ", "))));
+    SLUICE_ASSIGN_OR_RETURN(SqliteStatement * insert, db_->Prepare(statements.insert));
     for (std::size_t r = 0; r < write.rows.size(); ++r) {
       const Row& row = write.rows[r];
       if (row.size() != schema.columns.size()) {
@@ -150,6 +164,7 @@ class SqliteTableStore final : public TableStore {
   std::mutex mutex_;
   std::unique_ptr<SqliteDb> db_;    // guarded by mutex_
   std::map<std::string, std::vector<std::string>> ensured_;  // table → columns; guarded by mutex_
+  std::map<std::string, TableStatements> statements_;        // table → SQL; guarded by mutex_
 };
 
 }  // namespace

@@ -14,7 +14,11 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <random>
+#include <span>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -404,14 +408,54 @@ class LocalStore final : public ObjectStore {
 
   /// Feeds `builder` the keys below `folder` (whose keys start with `key_prefix`, "" or ending in
   /// '/') in S3 order, skipping what the page cannot contain and stopping once it is full.
-  Status ListFolder(const std::string& folder, const std::string& key_prefix,
-                    const ListOptions& options, ListPageBuilder& builder,
-                    const std::string& context) {
-    SLUICE_ASSIGN_OR_RETURN(auto entries, ReadFolder(folder, key_prefix.empty(), context));
+  // A folder's entries sorted in S3 key order. A continuation page of a listing re-uses the
+  // entries the previous page read (for kFolderCacheTtl), so paging through one folder of n files
+  // costs one read and one sort instead of one per page.
+  Result<std::shared_ptr<const std::vector<FolderEntry>>> SortedFolder(
+      const std::string& folder, bool skip_state_folder, bool continuation,
+      const std::string& context) {
+    const auto now = std::chrono::steady_clock::now();
+    if (continuation) {
+      std::lock_guard lock(folder_cache_mutex_);
+      const auto it = folder_cache_.find(folder);
+      if (it != folder_cache_.end() && now - it->second.read_at < kFolderCacheTtl) {
+        return it->second.entries;
+      }
+    }
+    SLUICE_ASSIGN_OR_RETURN(auto entries, ReadFolder(folder, skip_state_folder, context));
     // Comparing folders as "name/" puts each folder's keys where S3 puts them: "a-c" < "a/b"
     // because '-' < '/'; byte order because std::string compares as unsigned char.
     std::sort(entries.begin(), entries.end(),
               [](const FolderEntry& a, const FolderEntry& b) { return a.sort_name < b.sort_name; });
+    auto shared = std::make_shared<const std::vector<FolderEntry>>(std::move(entries));
+    std::lock_guard lock(folder_cache_mutex_);
+    std::erase_if(folder_cache_, [&](const auto& entry) { return now - entry.second.read_at >= kFolderCacheTtl; });
+    if (folder_cache_.size() >= kFolderCacheSize) folder_cache_.clear();
+    folder_cache_[folder] = FolderCache{now, shared};
+    return shared;
+  }
+
+  Status ListFolder(const std::string& folder, const std::string& key_prefix,
+                    const ListOptions& options, ListPageBuilder& builder,
+                    const std::string& context) {
+    SLUICE_ASSIGN_OR_RETURN(auto sorted,
+                            SortedFolder(folder, key_prefix.empty(),
+                                         !options.continuation_token.empty(), context));
+    const std::vector<FolderEntry>& all = *sorted;
+    // Start at the first entry that can hold keys after the continuation token: binary search,
+    // then step back onto a folder that contains the token's key.
+    auto first = all.begin();
+    const std::string& token = builder.StartAfter();
+    if (token.starts_with(key_prefix) && token.size() > key_prefix.size()) {
+      const std::string_view relative = std::string_view(token).substr(key_prefix.size());
+      first = std::lower_bound(all.begin(), all.end(), relative,
+                               [](const FolderEntry& e, std::string_view r) { return e.sort_name < r; });
+      if (first != all.begin() && std::prev(first)->is_folder &&
+          relative.starts_with(std::prev(first)->sort_name)) {
+        --first;
+      }
+    }
+    const std::span<const FolderEntry> entries(first, all.end());
     const std::string& prefix = options.prefix;
     for (const auto& entry : entries) {
       if (builder.Full()) break;
@@ -451,6 +495,15 @@ class LocalStore final : public ObjectStore {
     return Ok();
   }
 
+  struct FolderCache {
+    std::chrono::steady_clock::time_point read_at;
+    std::shared_ptr<const std::vector<FolderEntry>> entries;
+  };
+  static constexpr auto kFolderCacheTtl = std::chrono::seconds(30);
+  static constexpr std::size_t kFolderCacheSize = 16;
+
+  std::mutex folder_cache_mutex_;
+  std::map<std::string, FolderCache> folder_cache_;  // folder path → entries; guarded by the mutex
   std::string root_;
   std::string temp_folder_;
   std::uint64_t nonce_;  ///< tells this store's temp files from other processes'
