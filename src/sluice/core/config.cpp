@@ -27,7 +27,10 @@ class TableReader {
       line = static_cast<int>(node->source().begin.line);
     }
     std::string at = where_;
-    if (!key.empty()) at += at.empty() ? std::string(key) : "." + std::string(key);
+    if (!key.empty()) {
+      if (!at.empty()) at.push_back('.');
+      at.append(key);
+    }
     return Error{ErrorCode::InvalidArgument, std::string(message),
                  fmt::format("{}:{}: {}", file_, line, at)};
   }
@@ -329,7 +332,7 @@ Error Options::MakeError(std::string_view key, std::string_view message) const {
   const auto it = lines_.find(std::string(key));
   const int line = it == lines_.end() ? 0 : it->second;
   std::string at = where_;
-  if (!key.empty()) at += "." + std::string(key);
+  if (!key.empty()) at.append(".").append(key);
   return Error{ErrorCode::InvalidArgument, std::string(message),
                line > 0 ? fmt::format("{}:{}: {}", file_, line, at) : fmt::format("{}: {}", file_, at)};
 }
