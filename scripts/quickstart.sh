@@ -8,8 +8,14 @@ cd "$(dirname "$0")/.."
 runs="${1:-2000}"
 
 scripts/install-deps.sh
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLUICE_BUILD_TESTS=OFF >/dev/null
-cmake --build build/release -j "$(nproc)"
+echo "building sluice (Release) in build/release …"
+mkdir -p build/release
+if ! { cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLUICE_BUILD_TESTS=OFF &&
+       cmake --build build/release -j "$(nproc)"; } >build/release/build.log 2>&1; then
+  tail -40 build/release/build.log
+  echo "build failed; the whole log is build/release/build.log" >&2
+  exit 1
+fi
 
 work=.quickstart
 rm -rf "$work"
