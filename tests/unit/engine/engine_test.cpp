@@ -17,7 +17,7 @@
 
 #include "sluice/core/config.hpp"
 #include "sluice/store/memory/memory_store.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace sluice {
 namespace {

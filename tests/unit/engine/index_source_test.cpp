@@ -9,7 +9,7 @@
 
 #include "sluice/engine/sources/source.hpp"
 #include "sluice/store/memory/memory_store.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace sluice {
 namespace {

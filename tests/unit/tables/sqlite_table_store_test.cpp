@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "sluice/tables/table.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace sluice {
 namespace {
