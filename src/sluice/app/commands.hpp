@@ -34,5 +34,7 @@ void AddServeCommand(CLI::App& app, int& exit_code);
 void AddBackfillCommand(CLI::App& app, int& exit_code);
 void AddJobsCommand(CLI::App& app, int& exit_code);
 void AddSerratusCommand(CLI::App& app, int& exit_code);
+void AddCpCommand(CLI::App& app, int& exit_code);  ///< `sluice cp` (cp.cpp)
+void AddLsCommand(CLI::App& app, int& exit_code);  ///< `sluice ls` (cp.cpp)
 
 }  // namespace sluice::app

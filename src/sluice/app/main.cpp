@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   app::AddBackfillCommand(app, exit_code);
   app::AddJobsCommand(app, exit_code);
   app::AddSerratusCommand(app, exit_code);
+  app::AddCpCommand(app, exit_code);
+  app::AddLsCommand(app, exit_code);
 
   app.parse_complete_callback([&] {
     auto format = ParseLogFormat(log_format);

@@ -8,6 +8,7 @@
 #include "sluice/store/internal.hpp"
 #include "sluice/store/local/local_store.hpp"
 #include "sluice/store/memory/memory_store.hpp"
+#include "sluice/store/s3/s3_store.hpp"
 
 namespace sluice {
 
@@ -164,7 +165,7 @@ ListPage ListPageBuilder::Finish() && {
 }
 
 Result<std::unique_ptr<ObjectStore>> MakeObjectStore(std::string_view url,
-                                                     const StoreOptions& /*options*/) {
+                                                     const StoreOptions& options) {
   auto parsed = ParseUri(url);
   if (!parsed) {
     return Fail(
@@ -186,8 +187,12 @@ Result<std::unique_ptr<ObjectStore>> MakeObjectStore(std::string_view url,
       return fail("memory:// needs a name, e.g. memory://test");
     return MakeMemoryStore(uri.path);
   }
-  return fail(
-      fmt::format("unsupported scheme '{}://': supported are file:// and memory://", uri.scheme));
+  if (uri.scheme == "s3") {
+    SLUICE_ASSIGN_OR_RETURN(auto store, MakeS3Store(uri, options));
+    return std::unique_ptr<ObjectStore>(std::move(store));
+  }
+  return fail(fmt::format(
+      "unsupported scheme '{}://': supported are file://, memory:// and s3://", uri.scheme));
 }
 
 }  // namespace sluice

@@ -1,7 +1,7 @@
 #pragma once
 /// ObjectStore: the one interface through which handlers read and write objects (DESIGN.md).
 /// Backends: `file://` (local/, a folder plays the bucket), `memory://` (memory/, unit tests), and
-/// `s3://` (s3/, later). Semantics follow the Amazon S3 API Reference (GetObject, PutObject,
+/// `s3://` (s3/s3_store.hpp). Semantics follow the Amazon S3 API Reference (GetObject, PutObject,
 /// HeadObject, ListObjectsV2, DeleteObject, CopyObject) so code written against one backend
 /// behaves the same on the others; tests/unit/store/conformance_test.cpp holds every backend to it.
 
@@ -121,15 +121,33 @@ Status ValidateKey(std::string_view key);
 
 /// Options of MakeObjectStore beyond the URL (s3:// uses them; local ones ignore them).
 struct StoreOptions {
-  std::string endpoint;  ///< s3:// endpoint override
-  std::string region;    ///< s3:// region
-  std::string profile;   ///< s3:// AWS profile
+  /// s3:// endpoint override, e.g. "http://127.0.0.1:7480" (then path-style addressing). Empty:
+  /// AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS itself (virtual-hosted addressing).
+  std::string endpoint;
+  /// s3:// region. Empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, then us-east-1.
+  std::string region;
+  std::string profile;  ///< s3:// AWS profile of the shared config/credentials files
+  /// s3:// integrity check: "md5" sends Content-MD5 with every PUT and part and checks the ETags
+  /// S3 returns against what was sent; "none" skips both (e.g. SSE-KMS buckets, whose ETags are
+  /// not MD5s).
+  std::string checksum = "md5";
+  /// s3:// objects up to this many bytes go up in one PutObject; larger ones as a multipart
+  /// upload. At most 5 GiB (the PutObject limit).
+  std::uint64_t multipart_threshold_bytes = 8ULL * 1024 * 1024;
+  /// s3:// size of the first parts of a multipart upload, in bytes (5 MiB..5 GiB); it doubles
+  /// every 500 parts so any object up to 5 TiB fits in 10,000 parts.
+  std::uint64_t part_size_bytes = 8ULL * 1024 * 1024;
+  /// s3:// parts of one upload in flight at once, >= 1. A writer holds at most about
+  /// max(multipart threshold, part size × (parallelism + 1)) bytes.
+  int parallelism = 8;
 };
 
-/// Opens a store from its URL: "file:///abs/folder", "memory://name". A file:// folder is created
-/// if missing. Returns InvalidArgument for an unknown scheme or bad URL, PermissionDenied when the
-/// folder cannot be created. Thread-safe; memory:// stores of the same name share their objects
-/// within a process.
+/// Opens a store from its URL: "file:///abs/folder", "memory://name", "s3://bucket[/prefix]"
+/// (s3/s3_store.hpp: credentials, region and endpoint resolved from `options`, the environment
+/// and the AWS config files). A file:// folder is created if missing. Returns InvalidArgument for
+/// an unknown scheme, bad URL or bad option, PermissionDenied when the folder cannot be created.
+/// s3:// sends no request here: missing credentials surface on the first operation.
+/// Thread-safe; memory:// stores of the same name share their objects within a process.
 Result<std::unique_ptr<ObjectStore>> MakeObjectStore(std::string_view url,
                                                      const StoreOptions& options = {});
 

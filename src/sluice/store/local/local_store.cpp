@@ -646,7 +646,7 @@ Result<std::unique_ptr<ObjectWriter>> LocalStore::OpenWriter(std::string_view ke
       return std::make_unique<LocalWriter>(root_, std::string(key), temp_path, std::move(fd));
     }
     if (errno != ENOENT) return Fail(ErrnoError(errno, "create temp file " + temp_path, context));
-    // Someone removed root/.sluice/tmp/; make it again once.
+    // The first write of this store, or someone removed root/.sluice/tmp/: make it, once.
     std::error_code ec;
     std::filesystem::create_directories(temp_folder_, ec);
     if (ec) return Fail(ErrnoError(ec.value(), "create folder " + temp_folder_, context));
@@ -678,16 +678,17 @@ Result<std::unique_ptr<ObjectStore>> MakeLocalStore(const std::filesystem::path&
   }
   std::string root_text = root.lexically_normal().string();
   while (root_text.size() > 1 && root_text.back() == '/') root_text.pop_back();
-  const std::string temp_folder = root_text + "/" + std::string(kStateFolder) + "/tmp";
+  // Only the folder itself: root/.sluice/tmp/ is made by the first write, so a store that is only
+  // read (a read-only sequencer share, the source of `sluice cp`) is never changed.
   std::error_code ec;
-  std::filesystem::create_directories(temp_folder, ec);
+  std::filesystem::create_directories(root_text, ec);
   if (ec) {
     if (ec.value() == EEXIST || ec.value() == ENOTDIR) {
       return Fail(ErrorCode::AlreadyExists, "a file is in the way of the store's folder", context);
     }
-    return Fail(ErrnoError(ec.value(), "create folder " + temp_folder, context));
+    return Fail(ErrnoError(ec.value(), "create folder " + root_text, context));
   }
-  RemoveStaleTempFiles(temp_folder);
+  RemoveStaleTempFiles(root_text + "/" + std::string(kStateFolder) + "/tmp");
   return std::make_unique<LocalStore>(std::move(root_text));
 }
 

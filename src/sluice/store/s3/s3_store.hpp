@@ -1,0 +1,117 @@
+#pragma once
+/// The `s3://bucket[/prefix]` ObjectStore, on libcurl (s3_client.hpp) and pugixml
+/// (s3_protocol.hpp). Keys are relative to the prefix. What it does beyond ObjectStore's contract:
+/// - Put: objects up to the multipart threshold go up in one PutObject, larger ones as a multipart
+///   upload whose parts go up in parallel while the caller writes; memory is bounded by
+///   max(threshold, part size × (parallelism + 1)). A writer destroyed without Close(), or whose Close() fails, aborts its
+///   multipart upload. Background part errors surface on the next Write().
+/// - Integrity (checksum = "md5"): Content-MD5 on every PUT and part; the ETag of a PutObject and
+///   of every part must be the MD5 of what was sent, and a multipart upload's ETag must be
+///   MD5(part MD5s)-N; a difference is Corrupt. Copies check the ETags the server reports.
+/// - Get: streamed to the sink; a read cut by a dropped connection resumes where it stopped
+///   (Range from the next byte, If-Match the ETag), so no byte reaches the sink twice.
+/// - Copy: CopyObject up to 5 GiB, UploadPartCopy parts in parallel above it.
+/// - Retries: see S3Client::Call.
+/// - Listing continuation tokens are S3's own (opaque), not the last key.
+/// Amazon S3 API Reference: https://docs.aws.amazon.com/AmazonS3/latest/API/ (each operation
+/// by name). Tested against Ceph RGW 16 (research/infra.md §1).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/core/error.hpp"
+#include "sluice/core/uri.hpp"
+#include "sluice/store/object_store.hpp"
+#include "sluice/store/s3/s3_client.hpp"
+#include "sluice/store/s3/s3_protocol.hpp"
+
+namespace sluice {
+
+/// Everything an S3Store needs, already resolved (MakeS3Store fills it from a URL, StoreOptions
+/// and the environment; tests fill it directly).
+struct S3StoreConfig {
+  s3::S3ClientConfig client;  ///< bucket, endpoint, region, credentials, retry policy
+  std::string root_prefix;    ///< "" or ends with '/': keys live below it
+  bool md5_checksums = true;  ///< StoreOptions::checksum == "md5"
+  /// See StoreOptions; clamped to 5 GiB.
+  std::uint64_t multipart_threshold_bytes = 8 * s3::kMiB;
+  /// See StoreOptions; clamped to 5 MiB..5 GiB.
+  std::uint64_t part_size_bytes = 8 * s3::kMiB;
+  /// See StoreOptions; at least 1.
+  int parallelism = 8;
+  /// Sources larger than this many bytes are copied with UploadPartCopy; at most 5 GiB (the
+  /// CopyObject limit).
+  std::uint64_t copy_multipart_threshold_bytes = s3::kMaxPartSizeBytes;
+  /// Part size of a multipart copy in bytes (5 MiB..5 GiB, grown so the copy fits in 10,000
+  /// parts).
+  std::uint64_t copy_part_size_bytes = 512 * s3::kMiB;
+};
+
+/// An ObjectStore on one S3 bucket (below an optional prefix), plus the bucket chores the CLI
+/// needs. All methods are thread-safe. Errors: see ObjectStore; every one names the operation,
+/// bucket and key, and carries the HTTP status, S3 error code and request id when the server
+/// answered; none holds a credential.
+class S3Store : public ObjectStore {
+ public:
+  ~S3Store() override;
+
+  /// "s3://bucket[/prefix]" (no endpoint, no credentials).
+  [[nodiscard]] std::string Url() const override;
+  [[nodiscard]] StoreCapabilities Capabilities() const override;
+  /// HeadObject.
+  Result<ObjectInfo> Head(std::string_view key) override;
+  /// GetObject, streamed; see the file comment for resumption.
+  Result<ObjectInfo> GetTo(std::string_view key, const ByteSink& sink,
+                           std::optional<ByteRange> range = std::nullopt) override;
+  /// A buffered PutObject or a parallel multipart upload; see the file comment.
+  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override;
+  /// ListObjectsV2 (encoding-type=url, so any key survives the XML).
+  Result<ListPage> List(const ListOptions& options) override;
+  /// DeleteObject.
+  Status Delete(std::string_view key) override;
+  /// CopyObject, or UploadPartCopy above 5 GiB (x-amz-copy-source-if-match guards against the
+  /// source changing midway).
+  Result<ObjectInfo> Copy(std::string_view source_key, std::string_view destination_key) override;
+
+  /// Deletes `keys` (relative keys, any number) with DeleteObjects, 1,000 per request, each
+  /// with Content-MD5 (API Reference, "DeleteObjects"). Absent keys count as deleted. Returns
+  /// the first failure; a batch's per-key failures are reported with the first key and count.
+  Status DeleteMany(std::span<const std::string> keys);
+
+  /// Every multipart upload in progress whose key starts with `prefix` (relative; keys in the
+  /// result are relative too), following all pages (API Reference, "ListMultipartUploads").
+  Result<std::vector<s3::MultipartUploadInfo>> ListMultipartUploads(std::string_view prefix);
+
+  /// Aborts one multipart upload and frees its parts (API Reference, "AbortMultipartUpload").
+  /// NotFound when no such upload exists.
+  Status AbortMultipartUpload(std::string_view key, std::string_view upload_id);
+
+  /// Shared state of the store and its writers; defined in s3_store.cpp.
+  struct Core;
+
+ private:
+  friend Result<std::unique_ptr<S3Store>> OpenS3Store(S3StoreConfig config);
+  explicit S3Store(std::shared_ptr<Core> core);
+  Result<ObjectInfo> CopyMultipart(const std::string& source, const std::string& destination,
+                                   const ObjectInfo& source_info);
+
+  std::shared_ptr<Core> core_;
+};
+
+/// Opens the store `config` describes. No request is sent. InvalidArgument for a missing
+/// bucket, an endpoint that is not http(s), or no credentials provider. Thread-safe.
+Result<std::unique_ptr<S3Store>> OpenS3Store(S3StoreConfig config);
+
+/// Opens "s3://bucket[/prefix]" with `options`: endpoint from options.endpoint, else
+/// AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL; region and credentials from the AWS credential
+/// chain (aws/credentials.hpp). No request is sent. InvalidArgument for a bad URL or option
+/// (checksum not "md5"/"none", sizes out of range, parallelism < 1). Thread-safe.
+Result<std::unique_ptr<S3Store>> MakeS3Store(const Uri& uri, const StoreOptions& options);
+
+}  // namespace sluice
