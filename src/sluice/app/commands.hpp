@@ -36,5 +36,6 @@ void AddJobsCommand(CLI::App& app, int& exit_code);
 void AddSerratusCommand(CLI::App& app, int& exit_code);
 void AddCpCommand(CLI::App& app, int& exit_code);  ///< `sluice cp` (cp.cpp)
 void AddLsCommand(CLI::App& app, int& exit_code);  ///< `sluice ls` (cp.cpp)
+void AddS3Command(CLI::App& app, int& exit_code);  ///< `sluice s3 presign|cleanup-uploads` (s3.cpp)
 
 }  // namespace sluice::app

@@ -631,7 +631,7 @@ Result<Credentials> CredentialsProvider::Get() {
     const bool first = !cached_;
     cached_ = std::move(**fresh);
     if (first) {
-      spdlog::info("AWS credentials from {}: {}", cached_->name, Redact(cached_->credentials));
+      spdlog::debug("AWS credentials from {}: {}", cached_->name, Redact(cached_->credentials));
     } else {
       spdlog::debug("AWS credentials from {} refreshed: {}", cached_->name,
                     Redact(cached_->credentials));

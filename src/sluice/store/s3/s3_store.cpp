@@ -1,5 +1,7 @@
 #include "sluice/store/s3/s3_store.hpp"
 
+#include "sluice/aws/sigv4.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -752,6 +754,34 @@ Result<std::vector<s3::MultipartUploadInfo>> S3Store::ListMultipartUploads(std::
     upload_id_marker = std::move(page->next_upload_id_marker);
   }
   return uploads;
+}
+
+Result<StaleUploadCleanup> CleanupStaleUploads(S3Store& store, std::string_view prefix,
+                                               std::chrono::milliseconds older_than, bool dry_run) {
+  SLUICE_ASSIGN_OR_RETURN(auto uploads, store.ListMultipartUploads(prefix));
+  const auto cutoff = std::chrono::system_clock::now() - older_than;
+  StaleUploadCleanup cleanup;
+  for (auto& upload : uploads) {
+    if (upload.initiated > cutoff) {
+      ++cleanup.kept;
+      continue;
+    }
+    if (!dry_run) SLUICE_RETURN_IF_ERROR(store.AbortMultipartUpload(upload.key, upload.upload_id));
+    cleanup.aborted.push_back(std::move(upload));
+  }
+  return cleanup;
+}
+
+Result<std::string> S3Store::Presign(std::string_view method, std::string_view key,
+                                     std::chrono::seconds expires) {
+  SLUICE_RETURN_IF_ERROR(core_->Validate(key, "presign"));
+  if (method != "GET" && method != "PUT") {
+    return Fail(ErrorCode::InvalidArgument, "presign supports GET and PUT", std::string(method));
+  }
+  const s3::S3ClientConfig& client = core_->client->Config();
+  SLUICE_ASSIGN_OR_RETURN(aws::Credentials credentials, client.credentials());
+  return aws::PresignUrl(method, core_->client->UrlFor(core_->FullKey(key), {}), credentials,
+                         client.region, "s3", expires, client.now());
 }
 
 Status S3Store::AbortMultipartUpload(std::string_view key, std::string_view upload_id) {

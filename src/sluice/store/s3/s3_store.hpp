@@ -92,6 +92,13 @@ class S3Store : public ObjectStore {
   /// NotFound when no such upload exists.
   Status AbortMultipartUpload(std::string_view key, std::string_view upload_id);
 
+  /// A presigned URL for `method` ("GET" or "PUT") on `key`, valid for `expires` (1 s to 7 days,
+  /// else InvalidArgument), signed with the store's current credentials (query-string
+  /// authentication, Amazon S3 API Reference "Authenticating Requests: Using Query Parameters").
+  /// No request is sent. PermissionDenied when no credentials can be found.
+  Result<std::string> Presign(std::string_view method, std::string_view key,
+                              std::chrono::seconds expires);
+
   /// Shared state of the store and its writers; defined in s3_store.cpp.
   struct Core;
 
@@ -103,6 +110,18 @@ class S3Store : public ObjectStore {
 
   std::shared_ptr<Core> core_;
 };
+
+/// What CleanupStaleUploads found and did.
+struct StaleUploadCleanup {
+  std::vector<s3::MultipartUploadInfo> aborted;  ///< (or, on a dry run, that would be)
+  std::size_t kept = 0;                          ///< uploads younger than the cut-off
+};
+
+/// Aborts every multipart upload below `prefix` started more than `older_than` ago (left by
+/// crashed writers; their parts cost storage until aborted). With `dry_run` nothing is aborted.
+/// Stops at the first failure. Thread-safe.
+Result<StaleUploadCleanup> CleanupStaleUploads(S3Store& store, std::string_view prefix,
+                                               std::chrono::milliseconds older_than, bool dry_run);
 
 /// Opens the store `config` describes. No request is sent. InvalidArgument for a missing
 /// bucket, an endpoint that is not http(s), or no credentials provider. Thread-safe.
