@@ -184,6 +184,28 @@ Status ParseStore(const std::string& name, const toml::table& table, const std::
   out.endpoint = endpoint.value_or("");
   out.region = region.value_or("");
   out.profile = profile.value_or("");
+  SLUICE_ASSIGN_OR_RETURN(auto checksum, r.String("checksum"));
+  if (checksum) {
+    if (*checksum != "md5" && *checksum != "none") {
+      return Fail(r.MakeError("checksum", "must be \"md5\" or \"none\""));
+    }
+    out.checksum = *checksum;
+  }
+  for (const auto& [key, field] : {std::pair{"multipart_threshold", &out.multipart_threshold_bytes},
+                                   std::pair{"part_size", &out.part_size_bytes}}) {
+    SLUICE_ASSIGN_OR_RETURN(auto text, r.String(key));
+    if (!text) continue;
+    auto size = ParseSize(*text);
+    if (!size) return Fail(r.MakeError(key, size.error().message));
+    *field = *size;
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto parallelism, r.Int("parallelism"));
+  if (parallelism) {
+    if (*parallelism < 1 || *parallelism > 256) {
+      return Fail(r.MakeError("parallelism", "must be between 1 and 256"));
+    }
+    out.parallelism = static_cast<int>(*parallelism);
+  }
   return r.Finish();
 }
 

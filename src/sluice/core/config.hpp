@@ -73,6 +73,10 @@ struct StoreConfig {
   std::string endpoint;  ///< s3:// only: endpoint override
   std::string region;    ///< s3:// only
   std::string profile;   ///< s3:// only: AWS profile
+  std::string checksum = "md5";  ///< s3:// only: "md5" (Content-MD5 and ETag checks) or "none"
+  std::uint64_t multipart_threshold_bytes = 8ULL << 20;  ///< s3:// only: `multipart_threshold`
+  std::uint64_t part_size_bytes = 8ULL << 20;            ///< s3:// only: `part_size`
+  int parallelism = 8;  ///< s3:// only: parts of one upload in flight
 };
 
 /// `[tables.NAME]`: a table store (database).

@@ -320,7 +320,14 @@ Result<std::unique_ptr<Engine>> Engine::Open(PipelineConfig config, const Handle
   impl->config = std::move(config);
   const PipelineConfig& c = impl->config;
   for (const auto& [name, store] : c.stores) {
-    StoreOptions options{store.endpoint, store.region, store.profile};
+    StoreOptions options;
+    options.endpoint = store.endpoint;
+    options.region = store.region;
+    options.profile = store.profile;
+    options.checksum = store.checksum;
+    options.multipart_threshold_bytes = store.multipart_threshold_bytes;
+    options.part_size_bytes = store.part_size_bytes;
+    options.parallelism = store.parallelism;
     auto opened = MakeObjectStore(store.url, options);
     if (!opened) return Fail(std::move(opened).error().WithContext(fmt::format("store '{}'", name)));
     impl->resources.stores[name] = std::move(*opened);

@@ -482,5 +482,35 @@ TEST(ExpandEnv, UnterminatedReferenceIsAnError) {
   EXPECT_TRUE(Contains(expanded.error().message, "unterminated")) << expanded.error().message;
 }
 
+
+TEST(ParseConfig, ReadsTheS3TuningKeysOfAStore) {
+  auto config = ParseConfig(R"toml(
+[queue]
+url = "sqlite:///q.db"
+[stores.raw]
+url = "s3://bucket/prefix"
+endpoint = "http://127.0.0.1:7480"
+checksum = "none"
+multipart_threshold = "16MiB"
+part_size = "5MiB"
+parallelism = 4
+)toml", kConfigPath);
+  ASSERT_TRUE(config) << config.error().ToString();
+  const StoreConfig& store = config->stores.at("raw");
+  EXPECT_EQ(store.checksum, "none");
+  EXPECT_EQ(store.multipart_threshold_bytes, 16u << 20);
+  EXPECT_EQ(store.part_size_bytes, 5u << 20);
+  EXPECT_EQ(store.parallelism, 4);
+}
+
+TEST(ParseConfig, AChecksumOtherThanMd5OrNoneIsAnErrorNamingTheKey) {
+  auto config = ParseConfig("[queue]\nurl = \"sqlite:///q.db\"\n[stores.raw]\nurl = \"s3://b\"\nchecksum = \"crc32\"\n",
+                            kConfigPath);
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code, ErrorCode::InvalidArgument);
+  EXPECT_NE(config.error().ToString().find("stores.raw.checksum"), std::string::npos)
+      << config.error().ToString();
+  EXPECT_NE(config.error().ToString().find(":5"), std::string::npos) << config.error().ToString();
+}
 }  // namespace
 }  // namespace sluice
