@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev libpugixml-dev
   libgtest-dev libgmock-dev
   python3 time
+  ceph-mon ceph-osd radosgw ceph-common awscli curl
 )
 
 missing=()

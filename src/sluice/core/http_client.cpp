@@ -33,6 +33,7 @@ std::string_view Trim(std::string_view text) {
 /// Per-transfer state the curl callbacks share.
 struct Transfer {
   CURL* handle = nullptr;
+  std::string_view body;    ///< the whole request body
   std::string_view upload;  ///< what remains to be sent
   const HttpBodySink* sink = nullptr;
   const std::function<Status(const HttpResponse&)>* on_head = nullptr;
@@ -48,6 +49,17 @@ std::size_t ReadCallback(char* buffer, std::size_t size, std::size_t count, void
   std::memcpy(buffer, transfer->upload.data(), n);
   transfer->upload.remove_prefix(n);
   return n;
+}
+
+// Lets curl rewind the body when it resends a request on a new connection (a reused keep-alive
+// connection reset under a PUT); without it curl fails with CURLE_SEND_FAIL_REWIND.
+int SeekCallback(void* user, curl_off_t offset, int origin) {
+  auto* transfer = static_cast<Transfer*>(user);
+  if (origin != SEEK_SET || offset < 0 || static_cast<std::uint64_t>(offset) > transfer->body.size()) {
+    return CURL_SEEKFUNC_CANTSEEK;
+  }
+  transfer->upload = transfer->body.substr(static_cast<std::size_t>(offset));
+  return CURL_SEEKFUNC_OK;
 }
 
 std::size_t WriteCallback(char* data, std::size_t size, std::size_t count, void* user) {
@@ -124,6 +136,7 @@ Error CurlError(CURLcode code, const char* detail, std::string context) {
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_CONNECT:
     case CURLE_SEND_ERROR:
+    case CURLE_SEND_FAIL_REWIND:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
@@ -213,6 +226,7 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const HttpBody
 
   Transfer transfer;
   transfer.handle = handle;
+  transfer.body = request.body;
   transfer.upload = request.body;
   transfer.sink = &sink;
   transfer.on_head = &request.on_head;
@@ -257,6 +271,8 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const HttpBody
     curl_easy_setopt(handle, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(handle, CURLOPT_READFUNCTION, &ReadCallback);
     curl_easy_setopt(handle, CURLOPT_READDATA, &transfer);
+    curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, &SeekCallback);
+    curl_easy_setopt(handle, CURLOPT_SEEKDATA, &transfer);
     curl_easy_setopt(handle, CURLOPT_INFILESIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
     if (request.method != "PUT") {

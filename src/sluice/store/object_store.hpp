@@ -18,6 +18,8 @@
 
 namespace sluice {
 
+class ProgressSink;  // core/progress.hpp
+
 /// Metadata of one object, as HeadObject / ListObjectsV2 report it.
 struct ObjectInfo {
   std::string key;            ///< full key, '/'-separated, no leading '/'
@@ -61,6 +63,14 @@ class ObjectWriter {
   virtual Status Write(std::string_view bytes) = 0;
   /// Commits the object atomically and returns its metadata (ETag, size).
   virtual Result<ObjectInfo> Close() = 0;
+  /// Asks the writer to count into `sink` the bytes the destination has acknowledged (for S3:
+  /// each part or PutObject once the server answered 200), so a progress bar shows bytes really
+  /// sent. Returns false when the writer cannot; the caller then counts what Write() accepted.
+  /// Call before the first Write(). `sink` must outlive the writer.
+  virtual bool ReportSentBytes(ProgressSink* sink) {
+    (void)sink;
+    return false;
+  }
 };
 
 /// What a backend can and cannot do, for honest differences in the conformance suite.

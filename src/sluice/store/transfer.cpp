@@ -252,6 +252,9 @@ Result<ObjectInfo> CopyObject(ObjectStore& source, ObjectStore& destination,
     return info;
   }
   SLUICE_ASSIGN_OR_RETURN(auto writer, destination.OpenWriter(task.destination_key));
+  // Bytes count as done when the destination acknowledged them (s3://) or, for writers that
+  // cannot tell, when Write() accepted them (file:// has written them by then).
+  const bool writer_counts = options.progress != nullptr && writer->ReportSentBytes(options.progress);
   std::uint64_t accepted_bytes = 0;
   const ByteSink sink = [&](std::string_view chunk) -> Status {
     if (IsCancelled(options)) {
@@ -260,9 +263,7 @@ Result<ObjectInfo> CopyObject(ObjectStore& source, ObjectStore& destination,
     }
     SLUICE_RETURN_IF_ERROR(writer->Write(chunk));
     accepted_bytes += chunk.size();
-    // Counted once the writer took the chunk. For s3:// that means buffered for a part, not
-    // acknowledged; when S3 writers report acknowledged bytes, they will count instead.
-    if (options.progress != nullptr) options.progress->AddBytes(chunk.size());
+    if (options.progress != nullptr && !writer_counts) options.progress->AddBytes(chunk.size());
     return Ok();
   };
   SLUICE_ASSIGN_OR_RETURN(const ObjectInfo source_info, source.GetTo(task.source_key, sink));

@@ -1,6 +1,7 @@
 #include "sluice/store/s3/s3_store.hpp"
 
 #include "sluice/aws/sigv4.hpp"
+#include "sluice/core/progress.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -238,6 +239,11 @@ class S3Writer final : public ObjectWriter {
     return Ok();
   }
 
+  bool ReportSentBytes(ProgressSink* sink) override {
+    sent_ = sink;
+    return true;
+  }
+
   Result<ObjectInfo> Close() override {
     if (closed_) return Fail(ErrorCode::InvalidArgument, "writer already closed", context_);
     closed_ = true;
@@ -316,6 +322,7 @@ class S3Writer final : public ObjectWriter {
         ++shared_.busy;
       }
       auto uploaded = UploadPart(part);
+      if (uploaded && sent_ != nullptr) sent_->AddBytes(part.bytes.size());
       std::lock_guard lock(shared_.mutex);
       --shared_.busy;
       if (uploaded) {
@@ -384,6 +391,7 @@ class S3Writer final : public ObjectWriter {
                               info.etag, md5_hex),
                   context_);
     }
+    if (sent_ != nullptr) sent_->AddBytes(buffer_.size());
     buffer_.clear();
     return info;
   }
@@ -449,6 +457,7 @@ class S3Writer final : public ObjectWriter {
   int next_part_number_ = 1;
   std::string upload_id_;          ///< set before the workers start, cleared after they stop
   bool closed_ = false;
+  ProgressSink* sent_ = nullptr;  ///< counts acknowledged bytes when set (ReportSentBytes)
   std::vector<std::thread> workers_;
 
   // Shared with the workers, guarded by `mutex`.
