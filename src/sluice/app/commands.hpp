@@ -12,7 +12,7 @@
 
 namespace sluice::app {
 
-/// Process exit codes, documented in `sluice --help` and docs/cli.md.
+/// Process exit codes, documented in `sluice --help` and the README.
 enum ExitCode : int {
   kExitOk = 0,        ///< everything succeeded, or nothing to do
   kExitFailure = 1,   ///< a runtime failure (store, queue or table unavailable, …)
