@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package that building and testing sluice needs. Idempotent: packages
 # already present are not touched, and apt is only asked when something is missing.
+#   scripts/install-deps.sh           build and test packages (the test command uses this)
+#   scripts/install-deps.sh --build   only what building and running sluice needs (the quickstart)
 set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git
   libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
   libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev libpugixml-dev
-  libgtest-dev libgmock-dev
-  python3 time
-  ceph-mon ceph-osd radosgw ceph-common awscli curl
 )
+if [ "${1:-}" != "--build" ]; then
+  packages+=(
+    libgtest-dev libgmock-dev python3 time
+    ceph-mon ceph-osd radosgw ceph-common awscli curl  # real S3 server and peer for the tests
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do

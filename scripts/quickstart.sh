@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-2000}"
 
-scripts/install-deps.sh
+scripts/install-deps.sh --build
 echo "building sluice (Release) in build/release …"
 mkdir -p build/release
 if ! { cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLUICE_BUILD_TESTS=OFF &&
