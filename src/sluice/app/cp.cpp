@@ -32,7 +32,8 @@ void AddCpCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("SRC", args->source, "source URI or path")->required();
   cmd->add_option("DST", args->destination, "destination URI or path")->required();
   cmd->add_flag("-r,--recursive", args->recursive, "copy every object below SRC");
-  cmd->add_option("-j,--jobs", args->jobs, "objects copied at once")
+  cmd->add_option("-j,--jobs", args->jobs,
+                  "objects copied at once; also the most S3 uploads (PutObject, UploadPart) in flight")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   cmd->add_flag("--no-progress", args->no_progress, "never draw the progress bar");
@@ -44,7 +45,8 @@ void AddCpCommand(CLI::App& app, int& exit_code) {
                                   .recursive = args->recursive,
                                   .progress = &progress,
                                   .cancel = &signals.Requested()};
-    auto summary = CopyUris(args->source, args->destination, options);
+    auto summary = CopyUris(args->source, args->destination, options,
+                            StoreOptions{.parallelism = args->jobs});
     bar.Finish();
     if (!summary) {
       exit_code = ReportError(summary.error());

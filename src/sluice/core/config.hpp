@@ -76,7 +76,7 @@ struct StoreConfig {
   std::string checksum = "md5";  ///< s3:// only: "md5" (Content-MD5 and ETag checks) or "none"
   std::uint64_t multipart_threshold_bytes = 8ULL << 20;  ///< s3:// only: `multipart_threshold`
   std::uint64_t part_size_bytes = 8ULL << 20;            ///< s3:// only: `part_size`
-  int parallelism = 8;  ///< s3:// only: parts of one upload in flight
+  int parallelism = 8;  ///< s3:// only: uploads (PutObject, UploadPart) of the store in flight
 };
 
 /// `[tables.NAME]`: a table store (database).

@@ -13,6 +13,8 @@ namespace {
 
 /// Bodies of non-2xx answers to a streamed request are error documents: a few KiB at most.
 constexpr std::size_t kMaxErrorBodyBytes = 1024 * 1024;
+/// Size of curl's send buffer for request bodies (CURLOPT_UPLOAD_BUFFERSIZE allows up to 2 MiB).
+constexpr long kUploadBufferBytes = 256 * 1024;
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -33,8 +35,12 @@ std::string_view Trim(std::string_view text) {
 /// Per-transfer state the curl callbacks share.
 struct Transfer {
   CURL* handle = nullptr;
-  std::string_view body;    ///< the whole request body
-  std::string_view upload;  ///< what remains to be sent
+  std::string_view body;    ///< the whole request body (when there is no source)
+  std::string_view upload;  ///< what remains to be sent (when there is no source)
+  const HttpBodySource* source = nullptr;  ///< streams the body instead, when set
+  std::uint64_t source_size = 0;           ///< bytes the source's body holds
+  std::uint64_t source_offset = 0;         ///< next byte of the source's body to send
+  std::optional<Error> source_error;
   const HttpBodySink* sink = nullptr;
   const std::function<Status(const HttpResponse&)>* on_head = nullptr;
   HttpResponse response;
@@ -45,6 +51,26 @@ struct Transfer {
 
 std::size_t ReadCallback(char* buffer, std::size_t size, std::size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
+  if (transfer->source != nullptr) {
+    const auto want = static_cast<std::size_t>(
+        std::min<std::uint64_t>(size * count, transfer->source_size - transfer->source_offset));
+    if (want == 0) return 0;
+    auto read = (*transfer->source)(transfer->source_offset, std::span<char>(buffer, want));
+    if (!read) {
+      transfer->source_error = std::move(read).error();
+      return CURL_READFUNC_ABORT;
+    }
+    if (*read != want) {
+      transfer->source_error = Error{ErrorCode::Corrupt,
+                                     fmt::format("the request body ended at byte {} of {}",
+                                                 transfer->source_offset + *read,
+                                                 transfer->source_size),
+                                     {}};
+      return CURL_READFUNC_ABORT;
+    }
+    transfer->source_offset += want;
+    return want;
+  }
   const std::size_t n = std::min(size * count, transfer->upload.size());
   std::memcpy(buffer, transfer->upload.data(), n);
   transfer->upload.remove_prefix(n);
@@ -55,10 +81,15 @@ std::size_t ReadCallback(char* buffer, std::size_t size, std::size_t count, void
 // connection reset under a PUT); without it curl fails with CURLE_SEND_FAIL_REWIND.
 int SeekCallback(void* user, curl_off_t offset, int origin) {
   auto* transfer = static_cast<Transfer*>(user);
-  if (origin != SEEK_SET || offset < 0 || static_cast<std::uint64_t>(offset) > transfer->body.size()) {
+  const std::uint64_t size =
+      transfer->source != nullptr ? transfer->source_size : transfer->body.size();
+  if (origin != SEEK_SET || offset < 0 || static_cast<std::uint64_t>(offset) > size) {
     return CURL_SEEKFUNC_CANTSEEK;
   }
-  transfer->upload = transfer->body.substr(static_cast<std::size_t>(offset));
+  transfer->source_offset = static_cast<std::uint64_t>(offset);
+  if (transfer->source == nullptr) {
+    transfer->upload = transfer->body.substr(static_cast<std::size_t>(offset));
+  }
   return CURL_SEEKFUNC_OK;
 }
 
@@ -228,6 +259,10 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const HttpBody
   transfer.handle = handle;
   transfer.body = request.body;
   transfer.upload = request.body;
+  if (request.body_source) {
+    transfer.source = &request.body_source;
+    transfer.source_size = request.body_size_bytes;
+  }
   transfer.sink = &sink;
   transfer.on_head = &request.on_head;
   transfer.max_body_bytes = options_.max_collected_body_bytes;
@@ -269,12 +304,15 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const HttpBody
   } else {
     // PUT, POST, …: an "upload" with a known size, so a Content-Length and no chunked encoding.
     curl_easy_setopt(handle, CURLOPT_UPLOAD, 1L);
+    // Fewer read callbacks and send(2) calls per byte than curl's 64 KiB default.
+    curl_easy_setopt(handle, CURLOPT_UPLOAD_BUFFERSIZE, kUploadBufferBytes);
     curl_easy_setopt(handle, CURLOPT_READFUNCTION, &ReadCallback);
     curl_easy_setopt(handle, CURLOPT_READDATA, &transfer);
     curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, &SeekCallback);
     curl_easy_setopt(handle, CURLOPT_SEEKDATA, &transfer);
     curl_easy_setopt(handle, CURLOPT_INFILESIZE_LARGE,
-                     static_cast<curl_off_t>(request.body.size()));
+                     static_cast<curl_off_t>(transfer.source != nullptr ? transfer.source_size
+                                                                        : request.body.size()));
     if (request.method != "PUT") {
       curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     }
@@ -287,6 +325,7 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const HttpBody
   pool_->Give(handle);
 
   if (transfer.sink_error) return Fail(std::move(*transfer.sink_error));
+  if (transfer.source_error) return Fail(std::move(*transfer.source_error).WithContext(context));
   if (transfer.body_too_large) {
     return Fail(ErrorCode::Internal,
                 fmt::format("response body larger than {} bytes", transfer.max_body_bytes),

@@ -12,6 +12,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,13 +38,23 @@ struct HttpResponse {
   [[nodiscard]] std::optional<std::string_view> Header(std::string_view name) const;
 };
 
+/// Produces a request body of known size on demand: fills `buffer` with the body's bytes from
+/// `offset` on and returns how many it wrote (fewer than buffer.size() only at the end of the
+/// body). Called from the sending thread, in order, and again from offset 0 when the request is
+/// resent on a new connection. An Error stops the transfer and is what Send returns.
+using HttpBodySource = std::function<Result<std::size_t>(std::uint64_t offset, std::span<char> buffer)>;
+
 /// One request. The body is sent with a Content-Length (never chunked) for any method but GET,
 /// HEAD and DELETE; it must stay alive until Send returns.
 struct HttpRequest {
   std::string method = "GET";  ///< "GET", "HEAD", "PUT", "POST", "DELETE"
   std::string url;             ///< absolute, already percent-encoded as it goes on the wire
   HttpHeaders headers;         ///< extra header fields; "Expect: 100-continue" is never sent
-  std::string_view body;       ///< request body (empty for none)
+  std::string_view body;       ///< request body (empty for none), unless body_source is set
+  /// Streams the body instead of `body` (which must then be empty): `body_size_bytes` bytes are
+  /// read from it as they are sent, so a large body need not be held in memory.
+  HttpBodySource body_source;
+  std::uint64_t body_size_bytes = 0;  ///< size of the body_source's body, in bytes
   /// Called once the header of a 2xx response is complete (status and headers set, body
   /// empty), before any body byte; an Error stops the transfer and is what Send returns.
   std::function<Status(const HttpResponse& head)> on_head;

@@ -3,6 +3,7 @@
 /// (ListObjectsV2 semantics: Amazon S3 API Reference, "ListObjectsV2"). Internal to the store
 /// module: nothing outside src/sluice/store/ includes this.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -20,6 +21,14 @@ inline constexpr int kMaxListKeys = 1000;
 
 /// Size of the chunks GetTo hands its sink: bounded memory however large the object.
 inline constexpr std::size_t kReadChunkBytes = 256 * 1024;
+
+/// Size of the reads of the default ObjectStore::PutFrom.
+inline constexpr std::size_t kPutFromChunkBytes = 1024 * 1024;
+
+/// Cancelled (context "<operation> <key>") once `cancel` is set; Ok when it is null or false.
+/// Thread-safe.
+Status CheckCancelled(const std::atomic<bool>* cancel, std::string_view operation,
+                      std::string_view key);
 
 /// Half-open byte span [begin, end) of an object, resolved from an optional ByteRange.
 struct ByteSpan {

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <utility>
+
+#include "sluice/core/progress.hpp"
 
 #include "sluice/core/uri.hpp"
 #include "sluice/store/internal.hpp"
@@ -13,6 +16,14 @@
 namespace sluice {
 
 namespace store_internal {
+
+Status CheckCancelled(const std::atomic<bool>* cancel, std::string_view operation,
+                      std::string_view key) {
+  if (cancel != nullptr && cancel->load()) {
+    return Fail(ErrorCode::Cancelled, "cancelled", OpContext(operation, key));
+  }
+  return Ok();
+}
 
 Status ValidateListOptions(const ListOptions& options) {
   if (options.max_keys < kMinListKeys || options.max_keys > kMaxListKeys) {
@@ -87,6 +98,33 @@ Result<ObjectInfo> ObjectStore::Put(std::string_view key, std::string_view bytes
   SLUICE_ASSIGN_OR_RETURN(auto writer, OpenWriter(key));
   SLUICE_RETURN_IF_ERROR(writer->Write(bytes));
   return writer->Close();
+}
+
+Result<std::unique_ptr<ObjectReader>> ObjectStore::OpenReader(std::string_view key) {
+  return Fail(ErrorCode::Unsupported, fmt::format("{} reads objects only by streaming", Url()),
+              store_internal::OpContext("open", key));
+}
+
+Result<ObjectInfo> ObjectStore::PutFrom(std::string_view key, ObjectReader& source,
+                                        const PutOptions& options) {
+  SLUICE_ASSIGN_OR_RETURN(auto writer, OpenWriter(key));
+  const bool writer_counts =
+      options.progress != nullptr && writer->ReportSentBytes(options.progress);
+  const std::uint64_t size_bytes = source.Info().size_bytes;
+  std::string buffer(std::min<std::uint64_t>(store_internal::kPutFromChunkBytes, size_bytes), '\0');
+  for (std::uint64_t offset = 0; offset < size_bytes;) {
+    SLUICE_RETURN_IF_ERROR(store_internal::CheckCancelled(options.cancel, "put", key));
+    SLUICE_ASSIGN_OR_RETURN(const std::size_t read, source.ReadAt(offset, buffer));
+    if (read == 0) {
+      return Fail(ErrorCode::Corrupt,
+                  fmt::format("the source ended at byte {} of {}", offset, size_bytes),
+                  store_internal::OpContext("put", key));
+    }
+    SLUICE_RETURN_IF_ERROR(writer->Write(std::string_view(buffer.data(), read)));
+    if (options.progress != nullptr && !writer_counts) options.progress->AddBytes(read);
+    offset += read;
+  }
+  return writer->Close();  // a writer dropped on an error above commits nothing
 }
 
 Status ValidateKey(std::string_view key) {

@@ -5,11 +5,13 @@
 /// HeadObject, ListObjectsV2, DeleteObject, CopyObject) so code written against one backend
 /// behaves the same on the others; tests/unit/store/conformance_test.cpp holds every backend to it.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +75,29 @@ class ObjectWriter {
   }
 };
 
+/// Random access to the bytes of one object as they were when it was opened, so an upload can
+/// send several parts of it at once without holding them in memory (ObjectStore::PutFrom).
+/// Thread-safe: ReadAt may run on many threads at once.
+class ObjectReader {
+ public:
+  virtual ~ObjectReader() = default;
+  /// The object's key, size in bytes and modification time; `etag` may be empty (not computed).
+  [[nodiscard]] virtual const ObjectInfo& Info() const = 0;
+  /// Reads up to buffer.size() bytes starting `offset` bytes in; returns how many, fewer only
+  /// at Info().size_bytes. Corrupt when the object shrank since it was opened (a file being
+  /// rewritten); Transient for an I/O error; InvalidArgument for an offset past the end.
+  virtual Result<std::size_t> ReadAt(std::uint64_t offset, std::span<char> buffer) = 0;
+};
+
+/// How ObjectStore::PutFrom works.
+struct PutOptions {
+  /// Counts bytes as the destination acknowledges them (for s3://: each part or PutObject once
+  /// the server answered 200). May be null. Must outlive the call.
+  ProgressSink* progress = nullptr;
+  /// When it becomes true the upload stops with Cancelled and commits nothing. May be null.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
 /// What a backend can and cannot do, for honest differences in the conformance suite.
 struct StoreCapabilities {
   bool durable = true;  ///< survives a process restart (false for memory://)
@@ -112,6 +137,17 @@ class ObjectStore {
   /// Writes `bytes` as `key` in one go (OpenWriter + Write + Close); returns the new metadata.
   Result<ObjectInfo> Put(std::string_view key, std::string_view bytes);
 
+  /// Opens `key` for random access (ObjectReader). NotFound when absent; Unsupported by
+  /// backends that only stream (s3:// reads with GetTo).
+  virtual Result<std::unique_ptr<ObjectReader>> OpenReader(std::string_view key);
+
+  /// Writes all of `source` as `key` and returns the new metadata. The default streams it
+  /// through OpenWriter in 1 MiB reads; s3:// overrides it to send parts straight from the
+  /// source, several at once, never holding a part in memory. Errors: those of OpenWriter,
+  /// Write and Close, the source's ReadAt errors, Cancelled (see PutOptions::cancel).
+  virtual Result<ObjectInfo> PutFrom(std::string_view key, ObjectReader& source,
+                                     const PutOptions& options = {});
+
   /// Lists one page. Keys come in ascending byte order; see ListOptions. InvalidArgument when
   /// max_keys is outside 1..1000.
   virtual Result<ListPage> List(const ListOptions& options) = 0;
@@ -147,8 +183,9 @@ struct StoreOptions {
   /// s3:// size of the first parts of a multipart upload, in bytes (5 MiB..5 GiB); it doubles
   /// every 500 parts so any object up to 5 TiB fits in 10,000 parts.
   std::uint64_t part_size_bytes = 8ULL * 1024 * 1024;
-  /// s3:// parts of one upload in flight at once, >= 1. A writer holds at most about
-  /// max(multipart threshold, part size × (parallelism + 1)) bytes.
+  /// s3:// uploads (PutObject and UploadPart requests) in flight at once across the whole store,
+  /// >= 1. A streaming writer holds at most about max(multipart threshold, part size ×
+  /// (parallelism + 1)) bytes; PutFrom from a local file holds no part in memory.
   int parallelism = 8;
 };
 

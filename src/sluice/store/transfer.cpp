@@ -243,7 +243,9 @@ class TaskQueue {
   std::size_t capacity_;
 };
 
-/// Copies one object: server-side within one store, else streamed chunk by chunk.
+/// Copies one object: server-side within one store; else from a random-access source (a local
+/// file) with PutFrom, whose parts go up in parallel straight from the file; else streamed
+/// chunk by chunk.
 Result<ObjectInfo> CopyObject(ObjectStore& source, ObjectStore& destination,
                               const CopyTask& task, const TransferOptions& options) {
   if (&source == &destination) {
@@ -251,6 +253,12 @@ Result<ObjectInfo> CopyObject(ObjectStore& source, ObjectStore& destination,
     if (options.progress != nullptr) options.progress->AddBytes(info.size_bytes);
     return info;
   }
+  auto reader = source.OpenReader(task.source_key);
+  if (reader) {
+    return destination.PutFrom(task.destination_key, **reader,
+                               PutOptions{.progress = options.progress, .cancel = options.cancel});
+  }
+  if (reader.error().code != ErrorCode::Unsupported) return Fail(std::move(reader).error());
   SLUICE_ASSIGN_OR_RETURN(auto writer, destination.OpenWriter(task.destination_key));
   // Bytes count as done when the destination acknowledged them (s3://) or, for writers that
   // cannot tell, when Write() accepted them (file:// has written them by then).

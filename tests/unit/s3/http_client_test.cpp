@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <chrono>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +52,46 @@ TEST(HttpClient, SendsBodyWithContentLengthAndReadsStatusHeadersAndBody) {
   EXPECT_EQ(received.Header("content-type"), "text/plain");
   EXPECT_EQ(received.Header("expect"), "");
   EXPECT_EQ(received.Header("transfer-encoding"), "");
+}
+
+TEST(HttpClient, StreamsABodySourceWithAContentLengthAndReturnsItsError) {
+  LoopbackServer server([](const RecordedRequest&) { return CannedResponse{}; });
+  HttpClient client;
+  std::string bytes(700 * 1024 + 5, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 31 % 251);
+  std::vector<std::uint64_t> offsets;
+  HttpRequest request;
+  request.method = "PUT";
+  request.url = server.Url() + "/bucket/key";
+  request.body_size_bytes = bytes.size();
+  request.body_source = [&](std::uint64_t offset, std::span<char> buffer) -> Result<std::size_t> {
+    offsets.push_back(offset);
+    return bytes.copy(buffer.data(), buffer.size(), offset);
+  };
+  const auto response = client.Send(request);
+  ASSERT_TRUE(response) << response.error().ToString();
+  const auto received = server.Requests().at(0);
+  EXPECT_TRUE(received.body == bytes) << "body differs";
+  EXPECT_EQ(received.Header("content-length"), std::to_string(bytes.size()));
+  EXPECT_EQ(received.Header("transfer-encoding"), "");
+  ASSERT_GT(offsets.size(), 1U);  // read piecewise, in order
+  EXPECT_TRUE(std::is_sorted(offsets.begin(), offsets.end()));
+
+  request.body_source = [](std::uint64_t offset, std::span<char>) -> Result<std::size_t> {
+    return Fail(ErrorCode::Corrupt, fmt::format("cannot read at {}", offset), "read file");
+  };
+  const auto failed = client.Send(request);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::Corrupt);
+  EXPECT_NE(failed.error().message.find("cannot read at 0"), std::string::npos);
+
+  // A source that ends early cannot leave the server waiting for the promised length.
+  request.body_source = [](std::uint64_t, std::span<char> buffer) -> Result<std::size_t> {
+    return buffer.size() / 2;
+  };
+  const auto short_body = client.Send(request);
+  ASSERT_FALSE(short_body);
+  EXPECT_EQ(short_body.error().code, ErrorCode::Corrupt);
 }
 
 TEST(HttpClient, PostAndDeleteUseTheirMethodsAndAnEmptyPostHasContentLengthZero) {

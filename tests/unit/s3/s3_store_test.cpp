@@ -10,12 +10,15 @@
 #include <chrono>
 #include <mutex>
 #include <random>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fake_s3.hpp"
 #include "loopback_server.hpp"
 #include "sluice/core/hash.hpp"
+#include "sluice/core/progress.hpp"
 #include "sluice/store/s3/s3_store.hpp"
 
 namespace sluice {
@@ -52,6 +55,48 @@ template <class T>
                                        << result.error().ToString() << "); expected "
                                        << ToString(code);
 }
+
+/// How many reads run at once, over any number of TestReaders.
+struct ReadConcurrency {
+  std::atomic<int> active{0};
+  std::atomic<int> max_active{0};
+};
+
+/// An ObjectReader over bytes in memory that can fail at an offset, slow its reads down and
+/// count how many reads run at once.
+class TestReader final : public ObjectReader {
+ public:
+  explicit TestReader(std::string bytes, ReadConcurrency* concurrency = nullptr)
+      : bytes_(std::move(bytes)), concurrency_(concurrency != nullptr ? concurrency : &own_) {
+    info_ = ObjectInfo{"source", bytes_.size(), "", std::chrono::system_clock::now()};
+  }
+  [[nodiscard]] const ObjectInfo& Info() const override { return info_; }
+  Result<std::size_t> ReadAt(std::uint64_t offset, std::span<char> buffer) override {
+    const int now = ++concurrency_->active;
+    for (int seen = concurrency_->max_active;
+         now > seen && !concurrency_->max_active.compare_exchange_weak(seen, now);) {
+    }
+    if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
+    --concurrency_->active;
+    if (offset + buffer.size() > fail_at_) {
+      ++failures_;
+      return Fail(ErrorCode::Corrupt, "the file shrank while it was read", "read source");
+    }
+    return bytes_.copy(buffer.data(), buffer.size(), static_cast<std::size_t>(offset));
+  }
+  void FailFrom(std::uint64_t offset) { fail_at_ = offset; }
+  void SlowDown(milliseconds delay) { delay_ = delay; }
+  [[nodiscard]] int Failures() const { return failures_; }
+
+ private:
+  std::string bytes_;
+  ObjectInfo info_;
+  std::uint64_t fail_at_ = UINT64_MAX;
+  milliseconds delay_{0};
+  ReadConcurrency own_;
+  ReadConcurrency* concurrency_;
+  std::atomic<int> failures_{0};
+};
 
 /// No credential, signature or token anywhere in an error.
 void ExpectNoSecret(const Error& error) {
@@ -805,6 +850,110 @@ TEST_F(S3StoreTest, ListsAndAbortsMultipartUploadsBelowTheRoot) {
 }
 
 // --- Opening ---------------------------------------------------------------------------------
+
+// --- PutFrom: parts straight from a random-access source ------------------------------------
+
+TEST_F(S3StoreTest, PutFromSendsPartsFromTheSourceWithContentMd5AndTheCompositeEtag) {
+  auto store = Open();
+  const std::string bytes = PseudoRandomBytes(17 * kMiB + 3, 12);
+  TestReader source(bytes);
+  ProgressSink progress;
+  const auto put = store->PutFrom("big/from-file.bin", source, PutOptions{.progress = &progress});
+  ASSERT_TRUE(IsOk(put));
+  EXPECT_EQ(put->size_bytes, bytes.size());
+  std::vector<std::array<std::uint8_t, 16>> md5s;
+  for (std::size_t at = 0; at < bytes.size(); at += 5 * kMiB) {
+    Md5 md5;
+    md5.Update(std::string_view(bytes).substr(at, 5 * kMiB));
+    md5s.push_back(md5.Finish());
+  }
+  EXPECT_EQ(put->etag, s3::MultipartEtag(md5s));
+  EXPECT_TRUE(fake_.Object("root/big/from-file.bin") == bytes);
+  EXPECT_EQ(fake_.OpenUploads(), 0U);
+  const auto parts = RequestsMatching("PUT", "partNumber=");
+  ASSERT_EQ(parts.size(), 4U);
+  for (const auto& part : parts) {
+    EXPECT_FALSE(part.Header("content-md5").empty());
+    EXPECT_EQ(part.Header("x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
+  }
+  EXPECT_EQ(progress.Snapshot().bytes_done, bytes.size());
+}
+
+TEST_F(S3StoreTest, PutFromAtOrBelowTheThresholdIsOnePutObject) {
+  auto store = Open();
+  TestReader source(PseudoRandomBytes(6 * kMiB, 13));
+  const auto put = store->PutFrom("small", source);
+  ASSERT_TRUE(IsOk(put));
+  EXPECT_EQ(put->etag, Md5Hex(*fake_.Object("root/small")));
+  EXPECT_TRUE(RequestsMatching("POST", "uploads").empty());
+  EXPECT_EQ(RequestsMatching("PUT", "root/small").size(), 1U);
+}
+
+TEST_F(S3StoreTest, PutFromResendsAPartFromTheSourceAfterARetryableFailure) {
+  std::atomic<int> part2_attempts{0};
+  fake_.SetFault([&](const RecordedRequest& request) -> std::optional<CannedResponse> {
+    if (request.target.find("partNumber=2&") != std::string::npos && part2_attempts++ == 0) {
+      return FakeS3::Error(503, "SlowDown");
+    }
+    return std::nullopt;
+  });
+  auto store = Open();
+  const std::string bytes = PseudoRandomBytes(12 * kMiB, 14);
+  TestReader source(bytes);
+  ASSERT_TRUE(IsOk(store->PutFrom("big", source)));
+  EXPECT_EQ(part2_attempts.load(), 2);
+  EXPECT_TRUE(fake_.Object("root/big") == bytes);
+}
+
+TEST_F(S3StoreTest, PutFromASourceThatFailsAbortsTheUploadWithoutRetryingIt) {
+  auto store = Open();
+  TestReader source(PseudoRandomBytes(17 * kMiB, 15));
+  source.FailFrom(11 * kMiB);  // part 3 cannot be read
+  const auto put = store->PutFrom("big", source);
+  ASSERT_TRUE(HasCode(put, ErrorCode::Corrupt));
+  EXPECT_NE(put.error().message.find("shrank"), std::string::npos);
+  EXPECT_EQ(source.Failures(), 1);
+  EXPECT_TRUE(Sleeps().empty());
+  EXPECT_EQ(fake_.AbortedUploads(), 1);
+  EXPECT_EQ(fake_.OpenUploads(), 0U);
+  EXPECT_FALSE(fake_.Object("root/big"));
+}
+
+TEST_F(S3StoreTest, PutFromStopsWhenCancelledAndCommitsNothing) {
+  auto store = Open();
+  std::atomic<bool> cancel{false};
+  fake_.SetTamper([&](const RecordedRequest& request, CannedResponse&) {
+    if (request.target.find("partNumber=") != std::string::npos) cancel = true;
+  });
+  TestReader source(PseudoRandomBytes(30 * kMiB, 16));
+  const auto put = store->PutFrom("big", source, PutOptions{.cancel = &cancel});
+  ASSERT_TRUE(HasCode(put, ErrorCode::Cancelled));
+  EXPECT_LT(RequestsMatching("PUT", "partNumber=").size(), 6U);
+  EXPECT_EQ(fake_.OpenUploads(), 0U);
+  EXPECT_FALSE(fake_.Object("root/big"));
+}
+
+TEST_F(S3StoreTest, AllUploadsOfAStoreShareItsParallelismSlots) {
+  auto store = Open();  // parallelism 3
+  ReadConcurrency reads;
+  TestReader first(PseudoRandomBytes(20 * kMiB, 17), &reads);
+  TestReader second(PseudoRandomBytes(20 * kMiB, 18), &reads);
+  first.SlowDown(milliseconds(2));
+  second.SlowDown(milliseconds(2));
+  std::optional<Result<ObjectInfo>> a;
+  std::optional<Result<ObjectInfo>> b;
+  {
+    std::jthread one([&] { a = store->PutFrom("a", first); });
+    std::jthread two([&] { b = store->PutFrom("b", second); });
+  }
+  ASSERT_TRUE(IsOk(*a));
+  ASSERT_TRUE(IsOk(*b));
+  // A part is read only while its upload holds a slot: never more than 3 reads at once over
+  // both objects, though each alone runs 3 parts at a time.
+  EXPECT_LE(reads.max_active.load(), 3);
+  EXPECT_GE(reads.max_active.load(), 2);
+  EXPECT_EQ(fake_.OpenUploads(), 0U);
+}
 
 TEST(S3Addressing, CustomEndpointIsPathStyleAndAwsIsVirtualHosted) {
   s3::S3ClientConfig config;

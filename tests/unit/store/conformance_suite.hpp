@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "sluice/core/hash.hpp"
+#include "sluice/core/progress.hpp"
 #include "sluice/store/memory/memory_store.hpp"
 #include "sluice/store/object_store.hpp"
 
@@ -108,10 +109,19 @@ class ObjectStoreConformance : public ::testing::TestWithParam<Backend> {
 
   void TearDown() override {
     store_.reset();
+    if (sources_) {
+      (void)sources_->Delete("source.bin");
+      sources_.reset();
+    }
     GetParam().cleanup(test_id_);
   }
 
   ObjectStore& Store() { return *store_; }
+  /// A memory:// store of this test's own, for sources of PutFrom.
+  ObjectStore& MemoryStoreForSources() {
+    if (!sources_) sources_ = MakeMemoryStore("conformance-sources-" + test_id_);
+    return *sources_;
+  }
   StoreCapabilities Capabilities() { return store_->Capabilities(); }
 
   void PutOrFail(const std::string& key, std::string_view bytes) {
@@ -162,6 +172,7 @@ class ObjectStoreConformance : public ::testing::TestWithParam<Backend> {
   }
 
   std::unique_ptr<ObjectStore> store_;
+  std::unique_ptr<ObjectStore> sources_;  ///< see MemoryStoreForSources
   std::string test_id_;
 };
 
@@ -326,6 +337,56 @@ TEST_P(ObjectStoreConformance, LargeObjectStreamsThroughWriterAndGetToInChunks) 
   const auto slice = Store().Get("big/object.bin", ByteRange{first, last});
   ASSERT_TRUE(IsOk(slice));
   EXPECT_TRUE(*slice == bytes.substr(first, last - first + 1)) << "slice differs";
+}
+
+TEST_P(ObjectStoreConformance, PutFromAReaderStoresEveryByteAndCountsProgress) {
+  const std::string bytes = PseudoRandomBytes(3 * 1024 * 1024 + 5, 43);
+  MemoryStoreForSources().Put("source.bin", bytes);
+  auto reader = MemoryStoreForSources().OpenReader("source.bin");
+  ASSERT_TRUE(IsOk(reader));
+  ProgressSink progress;
+  const auto put = Store().PutFrom("from/reader.bin", **reader, PutOptions{.progress = &progress});
+  ASSERT_TRUE(IsOk(put));
+  EXPECT_EQ(put->size_bytes, bytes.size());
+  EXPECT_EQ(put->etag, Md5Hex(bytes));
+  EXPECT_EQ(progress.Snapshot().bytes_done, bytes.size());
+  const auto got = Store().Get("from/reader.bin");
+  ASSERT_TRUE(IsOk(got));
+  EXPECT_TRUE(*got == bytes) << "content differs";
+}
+
+TEST_P(ObjectStoreConformance, PutFromCancelledCommitsNothing) {
+  MemoryStoreForSources().Put("source.bin", PseudoRandomBytes(64 * 1024, 44));
+  auto reader = MemoryStoreForSources().OpenReader("source.bin");
+  ASSERT_TRUE(IsOk(reader));
+  const std::atomic<bool> cancel{true};
+  EXPECT_TRUE(HasCode(Store().PutFrom("cancelled", **reader, PutOptions{.cancel = &cancel}),
+                      ErrorCode::Cancelled));
+  EXPECT_TRUE(HasCode(Store().Head("cancelled"), ErrorCode::NotFound));
+}
+
+TEST_P(ObjectStoreConformance, OpenReaderReadsRangesOrIsUnsupported) {
+  const std::string bytes = PseudoRandomBytes(100'000, 45);
+  ASSERT_TRUE(IsOk(Store().Put("readable", bytes)));
+  auto reader = Store().OpenReader("readable");
+  if (!reader && reader.error().code == ErrorCode::Unsupported) GTEST_SKIP() << "streams only";
+  ASSERT_TRUE(IsOk(reader));
+  EXPECT_EQ((*reader)->Info().size_bytes, bytes.size());
+  std::string buffer(40'000, '\0');
+  auto read = (*reader)->ReadAt(70'000, buffer);
+  ASSERT_TRUE(IsOk(read));
+  EXPECT_EQ(*read, 30'000U);  // short only at the end
+  EXPECT_TRUE(buffer.substr(0, 30'000) == bytes.substr(70'000)) << "range differs";
+  read = (*reader)->ReadAt(bytes.size(), buffer);
+  ASSERT_TRUE(IsOk(read));
+  EXPECT_EQ(*read, 0U);
+  EXPECT_TRUE(HasCode((*reader)->ReadAt(bytes.size() + 1, buffer), ErrorCode::InvalidArgument));
+  // The reader keeps the version it opened, as GetTo does.
+  ASSERT_TRUE(IsOk(Store().Put("readable", "new")));
+  read = (*reader)->ReadAt(0, buffer);
+  ASSERT_TRUE(IsOk(read));
+  EXPECT_TRUE(buffer.substr(0, *read) == bytes.substr(0, *read));
+  EXPECT_TRUE(HasCode(Store().OpenReader("absent"), ErrorCode::NotFound));
 }
 
 TEST_P(ObjectStoreConformance, SinkErrorStopsGetAndIsReturned) {

@@ -282,6 +282,44 @@ Result<std::optional<std::string>> AnyKeyBelow(const std::string& path,
   return std::optional<std::string>();
 }
 
+/// Random access to one file through a descriptor opened once: a rename of a new version into
+/// place does not affect it, a rewrite in place that shrinks the file is Corrupt.
+class LocalReader final : public ObjectReader {
+ public:
+  LocalReader(Fd fd, ObjectInfo info) : fd_(std::move(fd)), info_(std::move(info)) {}
+
+  [[nodiscard]] const ObjectInfo& Info() const override { return info_; }
+
+  Result<std::size_t> ReadAt(std::uint64_t offset, std::span<char> buffer) override {
+    if (offset > info_.size_bytes) {
+      return Fail(ErrorCode::InvalidArgument,
+                  fmt::format("offset {} is past the end ({} bytes)", offset, info_.size_bytes),
+                  OpContext("read", info_.key));
+    }
+    const auto want = static_cast<std::size_t>(
+        std::min<std::uint64_t>(buffer.size(), info_.size_bytes - offset));
+    std::size_t done = 0;
+    while (done < want) {
+      const ssize_t n = ::pread(fd_.Get(), buffer.data() + done, want - done,
+                                static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Fail(ErrnoError(errno, "read", OpContext("read", info_.key)));
+      if (n == 0) {
+        return Fail(ErrorCode::Corrupt,
+                    fmt::format("the file shrank while it was read: it ends at byte {}, not {}",
+                                offset + done, info_.size_bytes),
+                    OpContext("read", info_.key));
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    return done;
+  }
+
+ private:
+  Fd fd_;
+  ObjectInfo info_;
+};
+
 class LocalStore final : public ObjectStore {
  public:
   explicit LocalStore(std::string root)
@@ -332,6 +370,16 @@ class LocalStore final : public ObjectStore {
   }
 
   Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override;
+
+  Result<std::unique_ptr<ObjectReader>> OpenReader(std::string_view key) override {
+    const std::string context = OpContext("open", key);
+    SLUICE_RETURN_IF_ERROR(Check(key, context));
+    SLUICE_ASSIGN_OR_RETURN(auto opened, OpenObject(key, context));
+    const struct stat& st = opened.second;
+    ObjectInfo info{std::string(key), static_cast<std::uint64_t>(st.st_size),
+                    CachedEtag(opened.first.Get(), st).value_or(""), MtimeOf(st)};
+    return std::make_unique<LocalReader>(std::move(opened.first), std::move(info));
+  }
 
   Result<ListPage> List(const ListOptions& options) override {
     SLUICE_RETURN_IF_ERROR(store_internal::ValidateListOptions(options));

@@ -78,6 +78,28 @@ class MemoryWriter final : public ObjectWriter {
   bool closed_ = false;
 };
 
+/// Random access to one version of an object: it shares the immutable bytes.
+class MemoryReader final : public ObjectReader {
+ public:
+  MemoryReader(std::shared_ptr<const std::string> bytes, ObjectInfo info)
+      : bytes_(std::move(bytes)), info_(std::move(info)) {}
+
+  [[nodiscard]] const ObjectInfo& Info() const override { return info_; }
+
+  Result<std::size_t> ReadAt(std::uint64_t offset, std::span<char> buffer) override {
+    if (offset > bytes_->size()) {
+      return Fail(ErrorCode::InvalidArgument,
+                  fmt::format("offset {} is past the end ({} bytes)", offset, bytes_->size()),
+                  OpContext("read", info_.key));
+    }
+    return bytes_->copy(buffer.data(), buffer.size(), static_cast<std::size_t>(offset));
+  }
+
+ private:
+  std::shared_ptr<const std::string> bytes_;
+  ObjectInfo info_;
+};
+
 class MemoryStore final : public ObjectStore {
  public:
   MemoryStore(std::string name, std::shared_ptr<MemoryBucket> bucket)
@@ -109,6 +131,12 @@ class MemoryStore final : public ObjectStore {
       at += length;
     }
     return InfoOf(key, object);
+  }
+
+  Result<std::unique_ptr<ObjectReader>> OpenReader(std::string_view key) override {
+    SLUICE_RETURN_IF_ERROR(Check("open", key));
+    SLUICE_ASSIGN_OR_RETURN(MemoryObject object, Find("open", key));
+    return std::make_unique<MemoryReader>(object.bytes, InfoOf(key, object));
   }
 
   Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override {

@@ -121,6 +121,9 @@ Result<HttpResponse> S3Client::Call(S3Call call, const HttpBodySink& sink) {
     };
   }
 
+  if (call.body_source && !call.unsigned_payload) {
+    return Fail(ErrorCode::Internal, "a streamed body must be sent with UNSIGNED-PAYLOAD", context);
+  }
   for (int attempt = 1;; ++attempt) {
     if (attempt > 1 && call.before_retry) call.before_retry(call);
     auto credentials = config_.credentials();
@@ -131,6 +134,14 @@ Result<HttpResponse> S3Client::Call(S3Call call, const HttpBodySink& sink) {
     request.url = UrlFor(call.key, call.query);
     request.body = call.body;
     request.headers = call.headers;
+    if (call.body_source) {
+      request.body_size_bytes = call.body_size_bytes;
+      request.body_source = [&](std::uint64_t offset, std::span<char> buffer) -> Result<std::size_t> {
+        auto read = call.body_source(offset, buffer);
+        if (!read) caller_error = read.error();
+        return read;
+      };
+    }
     if (call.on_head) {
       request.on_head = [&](const HttpResponse& head) -> Status {
         auto accepted = call.on_head(head);

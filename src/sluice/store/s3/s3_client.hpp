@@ -55,6 +55,10 @@ struct S3Call {
   std::vector<std::pair<std::string, std::string>> query;
   HttpHeaders headers;    ///< signed and sent (Content-MD5, Range, x-amz-copy-source, …)
   std::string_view body;  ///< must outlive Call; resent as is on a retry
+  /// Streams the body instead of `body` (object data read from a file); it is read again from
+  /// offset 0 on a retry. Needs `unsigned_payload`. Its Error is returned, never retried.
+  HttpBodySource body_source;
+  std::uint64_t body_size_bytes = 0;  ///< size of body_source's body in bytes
   /// Sign the payload as "UNSIGNED-PAYLOAD" instead of hashing it (object data; its integrity
   /// rests on Content-MD5 and TLS).
   bool unsigned_payload = false;

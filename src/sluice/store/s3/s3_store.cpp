@@ -14,6 +14,8 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <semaphore>
+#include <span>
 #include <thread>
 #include <utility>
 
@@ -25,9 +27,98 @@ namespace sluice {
 
 using store_internal::OpContext;
 
+/// The bytes of one PutObject or UploadPart: in memory, or a range of an ObjectReader (then
+/// read twice, once for Content-MD5 and once as it is sent, never held whole).
+struct ObjectData {
+  std::string_view bytes{};        ///< when `reader` is null
+  ObjectReader* reader = nullptr;  ///< else `size_bytes` bytes of it from `offset`
+  std::uint64_t offset = 0;
+  std::uint64_t size_bytes = 0;
+
+  [[nodiscard]] std::uint64_t Size() const { return reader != nullptr ? size_bytes : bytes.size(); }
+};
+
+/// What one PutObject or UploadPart stored.
+struct SentData {
+  std::string etag;                 ///< unquoted, as the server answered
+  std::array<std::uint8_t, 16> md5{};  ///< of what was sent (zero when checksums are off)
+};
+
+/// Bytes read at a time when hashing a range of an ObjectReader.
+constexpr std::size_t kHashChunkBytes = 256 * 1024;
+
 struct S3Store::Core {
   S3StoreConfig config;
   std::unique_ptr<s3::S3Client> client;
+  /// Bounds the PutObject and UploadPart requests of all writers and PutFrom calls of this
+  /// store to config.parallelism at once. Only uploads take a slot, and each holds it for one
+  /// request that waits on nothing else, so no slot holder can wait for another slot.
+  std::unique_ptr<std::counting_semaphore<>> upload_slots;
+
+  /// PutObject (`query` empty) or UploadPart of `data` as `full_key`, in one upload slot, with
+  /// Content-MD5 (when checksums are on) and the returned ETag checked against it.
+  Result<SentData> SendObjectData(const std::string& operation, const std::string& full_key,
+                                  std::vector<std::pair<std::string, std::string>> query,
+                                  const ObjectData& data) {
+    upload_slots->acquire();
+    struct Release {
+      std::counting_semaphore<>& slots;
+      ~Release() { slots.release(); }
+    } release{*upload_slots};
+
+    auto call = MakeCall(operation, "PUT", full_key);
+    call.query = std::move(query);
+    call.unsigned_payload = true;
+    if (data.reader != nullptr) {
+      call.body_size_bytes = data.size_bytes;
+      call.body_source = [&data](std::uint64_t offset, std::span<char> buffer) {
+        return data.reader->ReadAt(data.offset + offset, buffer);
+      };
+    } else {
+      call.body = data.bytes;
+    }
+    SentData sent;
+    std::string md5_hex;
+    if (config.md5_checksums) {
+      SLUICE_ASSIGN_OR_RETURN(sent.md5, Md5Of(data));
+      const std::string_view raw(reinterpret_cast<const char*>(sent.md5.data()), sent.md5.size());
+      md5_hex = ToHex(raw);
+      call.headers.emplace_back("Content-MD5", s3::Base64(raw));
+    }
+    SLUICE_ASSIGN_OR_RETURN(auto response, client->Call(std::move(call)));
+    sent.etag = s3::UnquoteEtag(response.Header("ETag").value_or(""));
+    if (sent.etag.empty() || (config.md5_checksums && sent.etag != md5_hex)) {
+      return Fail(ErrorCode::Corrupt,
+                  fmt::format("the server's ETag '{}' differs from {}, the MD5 of what was sent",
+                              sent.etag, md5_hex.empty() ? "(not computed)" : md5_hex),
+                  Context(operation, full_key));
+    }
+    return sent;
+  }
+
+  /// MD5 of `data`, reading a reader's range in kHashChunkBytes pieces.
+  static Result<std::array<std::uint8_t, 16>> Md5Of(const ObjectData& data) {
+    Md5 md5;
+    if (data.reader == nullptr) {
+      md5.Update(data.bytes);
+      return md5.Finish();
+    }
+    thread_local std::string buffer(kHashChunkBytes, '\0');
+    for (std::uint64_t done = 0; done < data.size_bytes;) {
+      const auto want = static_cast<std::size_t>(
+          std::min<std::uint64_t>(buffer.size(), data.size_bytes - done));
+      SLUICE_ASSIGN_OR_RETURN(const std::size_t read,
+                              data.reader->ReadAt(data.offset + done, std::span(buffer.data(), want)));
+      if (read != want) {
+        return Fail(ErrorCode::Corrupt,
+                    fmt::format("the source ended at byte {}", data.offset + done + read),
+                    OpContext("read", data.reader->Info().key));
+      }
+      md5.Update(std::string_view(buffer.data(), read));
+      done += read;
+    }
+    return md5.Finish();
+  }
 
   [[nodiscard]] std::string FullKey(std::string_view key) const {
     return config.root_prefix + std::string(key);
@@ -261,10 +352,6 @@ class S3Writer final : public ObjectWriter {
     int number = 0;
     std::string bytes;
   };
-  struct PartResult {
-    std::string etag;
-    std::array<std::uint8_t, 16> md5{};
-  };
 
   [[nodiscard]] std::size_t PartSize() const {
     return static_cast<std::size_t>(
@@ -336,64 +423,21 @@ class S3Writer final : public ObjectWriter {
   }
 
   /// UploadPart (API Reference, "UploadPart"). Runs on a worker thread: touches only the part,
-  /// upload_id_ (set before any worker started) and the thread-safe client.
-  Result<PartResult> UploadPart(const Part& part) {
-    const std::string operation = fmt::format("upload part {}", part.number);
-    auto call = S3Store::Core::MakeCall(operation, "PUT", full_key_);
-    call.query = {{"partNumber", std::to_string(part.number)}, {"uploadId", upload_id_}};
-    call.body = part.bytes;
-    call.unsigned_payload = true;
-    PartResult result;
-    std::string md5_hex;
-    if (core_->config.md5_checksums) {
-      Md5 md5;
-      md5.Update(part.bytes);
-      result.md5 = md5.Finish();
-      const std::string_view raw(reinterpret_cast<const char*>(result.md5.data()),
-                                 result.md5.size());
-      md5_hex = ToHex(raw);
-      call.headers.emplace_back("Content-MD5", s3::Base64(raw));
-    }
-    SLUICE_ASSIGN_OR_RETURN(auto response, core_->client->Call(std::move(call)));
-    result.etag = s3::UnquoteEtag(response.Header("ETag").value_or(""));
-    if (result.etag.empty()) {
-      return Fail(ErrorCode::Corrupt, "the server returned no ETag for the part",
-                  core_->Context(operation, full_key_));
-    }
-    if (core_->config.md5_checksums && result.etag != md5_hex) {
-      return Fail(ErrorCode::Corrupt,
-                  fmt::format("the server's ETag {} differs from {}, the MD5 of the part sent",
-                              result.etag, md5_hex),
-                  core_->Context(operation, full_key_));
-    }
-    return result;
+  /// upload_id_ (set before any worker started) and the thread-safe core.
+  Result<SentData> UploadPart(const Part& part) {
+    return core_->SendObjectData(fmt::format("upload part {}", part.number), full_key_,
+                                 {{"partNumber", std::to_string(part.number)},
+                                  {"uploadId", upload_id_}},
+                                 ObjectData{.bytes = part.bytes});
   }
 
+  /// PutObject (API Reference, "PutObject") of the buffered bytes.
   Result<ObjectInfo> PutObject() {
-    auto call = S3Store::Core::MakeCall("put", "PUT", full_key_);
-    call.body = buffer_;
-    call.unsigned_payload = true;
-    std::string md5_hex;
-    if (core_->config.md5_checksums) {
-      Md5 md5;
-      md5.Update(buffer_);
-      const auto digest = md5.Finish();
-      const std::string_view raw(reinterpret_cast<const char*>(digest.data()), digest.size());
-      md5_hex = ToHex(raw);
-      call.headers.emplace_back("Content-MD5", s3::Base64(raw));
-    }
-    SLUICE_ASSIGN_OR_RETURN(auto response, core_->client->Call(std::move(call)));
-    ObjectInfo info{key_, size_bytes_, s3::UnquoteEtag(response.Header("ETag").value_or("")),
-                    std::chrono::system_clock::now()};
-    if (core_->config.md5_checksums && info.etag != md5_hex) {
-      return Fail(ErrorCode::Corrupt,
-                  fmt::format("the server's ETag '{}' differs from {}, the MD5 of what was sent",
-                              info.etag, md5_hex),
-                  context_);
-    }
+    SLUICE_ASSIGN_OR_RETURN(auto sent,
+                            core_->SendObjectData("put", full_key_, {}, ObjectData{.bytes = buffer_}));
     if (sent_ != nullptr) sent_->AddBytes(buffer_.size());
     buffer_.clear();
-    return info;
+    return ObjectInfo{key_, size_bytes_, std::move(sent.etag), std::chrono::system_clock::now()};
   }
 
   Result<ObjectInfo> CompleteMultipart() {
@@ -468,7 +512,7 @@ class S3Writer final : public ObjectWriter {
     std::size_t busy = 0;  ///< parts being uploaded
     bool stopping = false;
     std::optional<Error> error;           ///< the first failure
-    std::map<int, PartResult> done;       ///< by part number
+    std::map<int, SentData> done;       ///< by part number
   } shared_;
 };
 
@@ -546,6 +590,88 @@ Result<ObjectInfo> S3Store::GetTo(std::string_view key, const ByteSink& sink,
   SLUICE_ASSIGN_OR_RETURN(auto response, core_->client->Call(std::move(call), counting_sink));
   if (!info) return InfoFromHeaders(key, response, context);
   return std::move(*info);
+}
+
+Result<ObjectInfo> S3Store::PutFrom(std::string_view key, ObjectReader& source,
+                                    const PutOptions& options) {
+  SLUICE_RETURN_IF_ERROR(core_->Validate(key, "put"));
+  SLUICE_RETURN_IF_ERROR(store_internal::CheckCancelled(options.cancel, "put", key));
+  const std::string full_key = core_->FullKey(key);
+  const std::uint64_t size_bytes = source.Info().size_bytes;
+  const auto& config = core_->config;
+  if (size_bytes > s3::kMaxObjectSizeBytes) {
+    return Fail(ErrorCode::InvalidArgument, "the object would exceed S3's 5 TiB limit",
+                core_->Context("put", full_key));
+  }
+  if (size_bytes <= config.multipart_threshold_bytes) {
+    SLUICE_ASSIGN_OR_RETURN(
+        auto sent, core_->SendObjectData("put", full_key, {},
+                                         ObjectData{.reader = &source, .size_bytes = size_bytes}));
+    if (options.progress != nullptr) options.progress->AddBytes(size_bytes);
+    return ObjectInfo{std::string(key), size_bytes, std::move(sent.etag),
+                      std::chrono::system_clock::now()};
+  }
+
+  const std::uint64_t part_size = s3::FixedPartSizeBytes(config.part_size_bytes, size_bytes);
+  const auto parts = static_cast<int>((size_bytes + part_size - 1) / part_size);
+  SLUICE_ASSIGN_OR_RETURN(const std::string upload_id, core_->CreateMultipartUpload(full_key));
+  // Part threads take part numbers in order; each part is read from the source twice (hash,
+  // send) and never buffered, so memory stays flat however large the object.
+  std::vector<SentData> sent(static_cast<std::size_t>(parts));
+  std::atomic<int> next_part{0};
+  std::mutex error_mutex;
+  std::optional<Error> error;  // the first failure, guarded by error_mutex
+  std::atomic<bool> failed{false};
+  const auto upload_parts = [&] {
+    for (int index = next_part++; index < parts && !failed; index = next_part++) {
+      const std::uint64_t offset = static_cast<std::uint64_t>(index) * part_size;
+      auto result = store_internal::CheckCancelled(options.cancel, "put", key);
+      Result<SentData> part = result ? core_->SendObjectData(
+                                           fmt::format("upload part {}", index + 1), full_key,
+                                           {{"partNumber", std::to_string(index + 1)},
+                                            {"uploadId", upload_id}},
+                                           ObjectData{.reader = &source,
+                                                      .offset = offset,
+                                                      .size_bytes = std::min(part_size, size_bytes - offset)})
+                                     : Result<SentData>(std::unexpected(std::move(result).error()));
+      if (!part) {
+        std::lock_guard lock(error_mutex);
+        if (!error) error = std::move(part).error();
+        failed = true;
+        return;
+      }
+      if (options.progress != nullptr) {
+        options.progress->AddBytes(std::min(part_size, size_bytes - offset));
+      }
+      sent[static_cast<std::size_t>(index)] = std::move(*part);
+    }
+  };
+  {
+    std::vector<std::jthread> threads;
+    for (int i = 1; i < std::min(config.parallelism, parts); ++i) threads.emplace_back(upload_parts);
+    upload_parts();
+  }
+  if (!error) {
+    std::vector<std::string> etags;
+    std::vector<std::array<std::uint8_t, 16>> md5s;
+    for (auto& part : sent) {
+      etags.push_back(std::move(part.etag));
+      md5s.push_back(part.md5);
+    }
+    std::optional<std::string> expected;
+    if (config.md5_checksums) expected = s3::MultipartEtag(md5s);
+    auto etag = core_->CompleteMultipartUpload(full_key, upload_id, etags, expected);
+    if (etag) {
+      return ObjectInfo{std::string(key), size_bytes, std::move(*etag),
+                        std::chrono::system_clock::now()};
+    }
+    error = std::move(etag).error();
+  }
+  if (auto aborted = core_->AbortMultipartUpload(full_key, upload_id); !aborted) {
+    spdlog::warn("could not abort multipart upload {} of {}: {}", upload_id,
+                 core_->client->Where(full_key), aborted.error().ToString());
+  }
+  return Fail(std::move(*error));
 }
 
 Result<std::unique_ptr<ObjectWriter>> S3Store::OpenWriter(std::string_view key) {
@@ -813,6 +939,7 @@ Result<std::unique_ptr<S3Store>> OpenS3Store(S3StoreConfig config) {
   auto core = std::make_shared<S3Store::Core>();
   core->config = std::move(config);
   core->client = std::move(client);
+  core->upload_slots = std::make_unique<std::counting_semaphore<>>(core->config.parallelism);
   return std::unique_ptr<S3Store>(new S3Store(std::move(core)));
 }
 

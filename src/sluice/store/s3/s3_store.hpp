@@ -2,8 +2,10 @@
 /// The `s3://bucket[/prefix]` ObjectStore, on libcurl (s3_client.hpp) and pugixml
 /// (s3_protocol.hpp). Keys are relative to the prefix. What it does beyond ObjectStore's contract:
 /// - Put: objects up to the multipart threshold go up in one PutObject, larger ones as a multipart
-///   upload whose parts go up in parallel while the caller writes; memory is bounded by
-///   max(threshold, part size × (parallelism + 1)). A writer destroyed without Close(), or whose Close() fails, aborts its
+///   upload whose parts go up in parallel while the caller writes; a writer's memory is bounded
+///   by max(threshold, part size × (parallelism + 1)). PutFrom reads parts straight from an
+///   ObjectReader (a local file) and holds none. All uploads of one store share `parallelism`
+///   request slots. A writer destroyed without Close(), or whose Close() fails, aborts its
 ///   multipart upload. Background part errors surface on the next Write().
 /// - Integrity (checksum = "md5"): Content-MD5 on every PUT and part; the ETag of a PutObject and
 ///   of every part must be the MD5 of what was sent, and a multipart upload's ETag must be
@@ -43,7 +45,8 @@ struct S3StoreConfig {
   std::uint64_t multipart_threshold_bytes = 8 * s3::kMiB;
   /// See StoreOptions; clamped to 5 MiB..5 GiB.
   std::uint64_t part_size_bytes = 8 * s3::kMiB;
-  /// See StoreOptions; at least 1.
+  /// Most PutObject and UploadPart requests in flight at once across all writers and PutFrom
+  /// calls of the store (StoreOptions::parallelism); at least 1.
   int parallelism = 8;
   /// Sources larger than this many bytes are copied with UploadPartCopy; at most 5 GiB (the
   /// CopyObject limit).
@@ -71,6 +74,11 @@ class S3Store : public ObjectStore {
                            std::optional<ByteRange> range = std::nullopt) override;
   /// A buffered PutObject or a parallel multipart upload; see the file comment.
   Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override;
+  /// PutObject up to the multipart threshold, else a multipart upload whose parts (size from
+  /// FixedPartSizeBytes) go up `parallelism` at a time, each read from `source` twice (for its
+  /// Content-MD5, then as it is sent) and never held in memory. A failed upload is aborted.
+  Result<ObjectInfo> PutFrom(std::string_view key, ObjectReader& source,
+                             const PutOptions& options = {}) override;
   /// ListObjectsV2 (encoding-type=url, so any key survives the XML).
   Result<ListPage> List(const ListOptions& options) override;
   /// DeleteObject.
