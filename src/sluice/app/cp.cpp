@@ -45,8 +45,9 @@ void AddCpCommand(CLI::App& app, int& exit_code) {
                                   .recursive = args->recursive,
                                   .progress = &progress,
                                   .cancel = &signals.Requested()};
-    auto summary = CopyUris(args->source, args->destination, options,
-                            StoreOptions{.parallelism = args->jobs});
+    StoreOptions store_options;
+    store_options.parallelism = args->jobs;
+    auto summary = CopyUris(args->source, args->destination, options, store_options);
     bar.Finish();
     if (!summary) {
       exit_code = ReportError(summary.error());
