@@ -164,10 +164,12 @@ TEST(CsbValidate, CrsNamesAreEpsgCodesFrom1024To32767) {
   }
 }
 
-TEST(CsbValidate, CrsThatIsNotAnObjectIsNotConstrained) {
-  // The schema's CRS definition has no "type": "object", so its `required` does not apply.
-  EXPECT_TRUE(With("/crs", "EPSG:4326").Valid());
-  EXPECT_FALSE(With("/crs/properties", "EPSG:4326").Valid());
+TEST(CsbValidate, CrsMustBeAnObjectWithAName) {
+  EXPECT_THAT(Paths(With("/crs", "EPSG:4326")), ::testing::ElementsAre("/crs"));
+  EXPECT_THAT(Paths(With("/crs/properties", "EPSG:4326")),
+              ::testing::ElementsAre("/crs/properties"));
+  EXPECT_THAT(Paths(With("/crs", nlohmann::json::object())),
+              ::testing::ElementsAre("/crs/properties"));
 }
 
 TEST(CsbValidate, ProviderEmail) {

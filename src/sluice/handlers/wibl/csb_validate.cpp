@@ -207,14 +207,10 @@ struct Member {
   Rule rule;
 };
 
-enum class NonObject { Violation, Passes };
-
-/// Applies `members` to `value`. JSON Schema's `required` and `properties` say nothing about
-/// non-objects, so a rule without `"type": "object"` lets them pass (NonObject::Passes).
-void CheckObject(Checker& c, const Json& value, std::span<const Member> members,
-                 NonObject non_object = NonObject::Violation) {
+/// Applies `members` to `value`, which must be an object.
+void CheckObject(Checker& c, const Json& value, std::span<const Member> members) {
   if (!value.is_object()) {
-    if (non_object == NonObject::Violation) c.Add("must be an object");
+    c.Add("must be an object");
     return;
   }
   for (const Member& member : members) {
@@ -339,7 +335,7 @@ void CheckCrsProperties(Checker& c, const Json& value) {
 
 void CheckCrs(Checker& c, const Json& value) {
   static constexpr Member kMembers[] = {{"properties", true, CheckCrsProperties}};
-  CheckObject(c, value, kMembers, NonObject::Passes);
+  CheckObject(c, value, kMembers);
 }
 
 // ---- properties.trustedNode (TrustedNode)
