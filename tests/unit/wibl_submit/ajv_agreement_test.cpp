@@ -90,17 +90,18 @@ std::vector<Variant> Variants() {
     add("crs", Set(base, "/crs/properties/name", crs));
     add("navcrs", Set(base, "/properties/trustedNode/navigationCRS", crs));
   }
-  for (const char* email : {"csb@example.org", "a.b+c%d_e-f@x-y.z.museum", "csb@example",
-                            "csb@example.abcdefg", "@example.org", "csb@.org", "c sb@example.org",
-                            "csb@@example.org", "csb@example.org1", "cs\u00e9@example.org",
-                            "csb@exampl\u00e9.org"}) {
+  for (const char* email :
+       {"csb@example.org", "a.b+c%d_e-f@x-y.z.museum", "csb@example", "csb@example.abcdefg",
+        "@example.org", "csb@.org", "c sb@example.org", "csb@@example.org", "csb@example.org1",
+        "cs\u00e9@example.org", "csb@exampl\u00e9.org"}) {
     add("email", Set(base, "/properties/trustedNode/providerEmail", email));
   }
   for (const char* id :
        {"SEAID-e8c469f8-df38-11e5-b86d-9a79f06e9478", "a1-E8C469F8-DF38-11E5-B86D-9A79F06E9478",
         "UNHJHC-Gulf Surveyor", "1SEA-e8c469f8-df38-11e5-b86d-9a79f06e9478",
         "UNHJHC-SEAID-e8c469f8-df38-11e5-b86d-9a79f06e9478",
-        "SEAID-e8c469f8-df38-11e5-b86d-9a79f06e94788", "SEAID-g8c469f8-df38-11e5-b86d-9a79f06e9478"}) {
+        "SEAID-e8c469f8-df38-11e5-b86d-9a79f06e94788",
+        "SEAID-g8c469f8-df38-11e5-b86d-9a79f06e9478"}) {
     add("vesselid", Set(no_platform_id, "/properties/trustedNode/uniqueVesselID", id));
   }
   for (const Json& length : {Json(65), Json(65.0), Json(1), Json(0), Json(65.5), Json("65")}) {
@@ -120,27 +121,32 @@ std::vector<Variant> Variants() {
   add("uncertainty-two", Set(base, "/features/0/properties/uncertainty", {1, 2}));
   add("idnumber-number", Set(Set(base, "/properties/platform/IDType", "IMO"),
                              "/properties/platform/IDNumber", 9083380));
-  const Json sounder = {{"type", "Sounder"}, {"make", "m"}, {"model", "x"}, {"position", {1, 2, 3}}};
+  const Json sounder = {
+      {"type", "Sounder"}, {"make", "m"}, {"model", "x"}, {"position", {1, 2, 3}}};
   add("sensors-ok", Set(base, "/properties/platform/sensors", Json::array({sounder})));
   add("sensors-empty", Set(base, "/properties/platform/sensors", Json::array()));
   add("sensor-motion",
       Set(base, "/properties/platform/sensors", Json::array({Set(sounder, "/type", "Motion")})));
   add("sensor-imu-no-position",
-      Set(base, "/properties/platform/sensors", Json::array({{{"type", "IMU"}, {"make", "m"}, {"model", "x"}}})));
+      Set(base, "/properties/platform/sensors",
+          Json::array({{{"type", "IMU"}, {"make", "m"}, {"model", "x"}}})));
   add("sensor-gnss-no-position",
-      Set(base, "/properties/platform/sensors", Json::array({{{"type", "GNSS"}, {"make", "m"}, {"model", "x"}}})));
-  const Json algorithm = {{"type", "Algorithm"}, {"timestamp", "2025-06-01T13:00:00Z"}, {"name", "dedup"}};
+      Set(base, "/properties/platform/sensors",
+          Json::array({{{"type", "GNSS"}, {"make", "m"}, {"model", "x"}}})));
+  const Json algorithm = {
+      {"type", "Algorithm"}, {"timestamp", "2025-06-01T13:00:00Z"}, {"name", "dedup"}};
   add("processing-ok", Set(processed, "/properties/processing", Json::array({algorithm})));
   add("processing-empty", Set(processed, "/properties/processing", Json::array()));
   add("processing-params-empty-string",
       Set(processed, "/properties/processing", Json::array({Set(algorithm, "/parameters", "")})));
-  add("processing-params-null",
-      Set(processed, "/properties/processing", Json::array({Set(algorithm, "/parameters", nullptr)})));
+  add("processing-params-null", Set(processed, "/properties/processing",
+                                    Json::array({Set(algorithm, "/parameters", nullptr)})));
   add("processing-unknown-type",
       Set(processed, "/properties/processing", Json::array({Set(algorithm, "/type", "Dedup")})));
   add("processing-gnss-ppk",
       Set(processed, "/properties/processing",
-          Json::array({{{"type", "GNSS"}, {"timestamp", "2025-06-01T13:00:00Z"}, {"algorithm", "PPK"}}})));
+          Json::array(
+              {{{"type", "GNSS"}, {"timestamp", "2025-06-01T13:00:00Z"}, {"algorithm", "PPK"}}})));
   add("root-array", Json::array());
   // Semantically invalid, schema-valid: where sluice and ajv must disagree.
   add("semantic-mmsi-shaped-as-imo",
@@ -200,9 +206,9 @@ TEST(AjvAgreement, SchemaVerdictsMatchAjvOnEveryExampleOutputAndVariant) {
     if (variant.semantic_only) semantic_only.insert(path.string());
   }
 
-  std::string command = fmt::format("node {} {} {}", Quote(fs::path(__FILE__).parent_path() /
-                                                             "ajv_check.mjs"),
-                                    Quote(prefix), Quote(schema));
+  std::string command =
+      fmt::format("node {} {} {}", Quote(fs::path(__FILE__).parent_path() / "ajv_check.mjs"),
+                  Quote(prefix), Quote(schema));
   for (const fs::path& document : documents) command += " " + Quote(document);
   const auto output = Capture(command);
   ASSERT_TRUE(output) << "node ajv_check.mjs failed";

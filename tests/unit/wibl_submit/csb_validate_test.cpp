@@ -15,10 +15,10 @@
 namespace sluice::wibl {
 namespace {
 
+using ::testing::HasSubstr;
 using testing::ReadFile;
 using testing::SharedWiblDir;
 using testing::ValidDocument;
-using ::testing::HasSubstr;
 
 using Json = nlohmann::json;
 
@@ -104,7 +104,8 @@ TEST(CsbValidate, EnumsAreChecked) {
   EXPECT_THAT(With("/properties/trustedNode/verticalReferenceOfDepth", "Keel").violations[0].reason,
               HasSubstr("one of \"Transducer\", \"Waterline\", \"Unknown\""));
   EXPECT_TRUE(With("/properties/trustedNode/verticalReferenceOfDepth", "Waterline").Valid());
-  EXPECT_TRUE(With("/properties/trustedNode/vesselPositionReferencePoint", "ReferencePlace").Valid());
+  EXPECT_TRUE(
+      With("/properties/trustedNode/vesselPositionReferencePoint", "ReferencePlace").Valid());
   EXPECT_FALSE(With("/properties/trustedNode/vesselPositionReferencePoint", "gnss").Valid());
 }
 
@@ -118,8 +119,8 @@ TEST(CsbValidate, TimesMustBeRfc3339InUtc) {
        {"2016-03-03 18:41:49Z", "2016-03-03T18:41:49", "2016-03-03T18:41:49+00:00",
         "2016-13-01T00:00:00Z", "2016-00-01T00:00:00Z", "2016-01-32T00:00:00Z",
         "2016-01-00T00:00:00Z", "2016-01-01T24:00:00Z", "2016-01-01T00:60:00Z",
-        "2016-01-01T00:00:61Z", "2016-01-01T00:00:00.Z", "2016-1-01T00:00:00Z",
-        "-01-01T00:00:00Z", "2016-01-01T00:00:00ZZ", "2016-01-01T00:00:00Z\n", ""}) {
+        "2016-01-01T00:00:61Z", "2016-01-01T00:00:00.Z", "2016-1-01T00:00:00Z", "-01-01T00:00:00Z",
+        "2016-01-01T00:00:00ZZ", "2016-01-01T00:00:00Z\n", ""}) {
     const CsbReport report = With("/features/0/properties/time", bad);
     ASSERT_FALSE(report.Valid()) << bad;
     EXPECT_EQ(report.violations[0].path, "/features/0/properties/time");
@@ -176,9 +177,9 @@ TEST(CsbValidate, ProviderEmail) {
   for (const char* good : {"csb@example.org", "a.b+c%d_e-f@x-y.z.museum", "x@y.io"}) {
     EXPECT_TRUE(With("/properties/trustedNode/providerEmail", good).Valid()) << good;
   }
-  for (const char* bad : {"csb@example", "csb@example.o", "csb@example.abcdefg", "@example.org",
-                          "csb@.org", "c sb@example.org", "csb@@example.org", "csb@ex_ample.org",
-                          "csb@example.org1"}) {
+  for (const char* bad :
+       {"csb@example", "csb@example.o", "csb@example.abcdefg", "@example.org", "csb@.org",
+        "c sb@example.org", "csb@@example.org", "csb@ex_ample.org", "csb@example.org1"}) {
     EXPECT_FALSE(With("/properties/trustedNode/providerEmail", bad).Valid()) << bad;
   }
 }
@@ -194,8 +195,11 @@ TEST(CsbValidate, PlatformLengthIsAPositiveInteger) {
 }
 
 TEST(CsbValidate, SensorsDispatchOnTheirType) {
-  const Json sounder = {{"type", "Sounder"}, {"make", "Garmin"}, {"model", "GT-50"},
-                        {"position", {4.2, 0.0, 5.4}}, {"frequency", 200000}};
+  const Json sounder = {{"type", "Sounder"},
+                        {"make", "Garmin"},
+                        {"model", "GT-50"},
+                        {"position", {4.2, 0.0, 5.4}},
+                        {"frequency", 200000}};
   const Json gnss = {{"type", "GNSS"}, {"make", "Acme"}, {"model", "G1"}};
   EXPECT_TRUE(With("/properties/platform/sensors", {sounder, gnss}).Valid());
   EXPECT_FALSE(With("/properties/platform/sensors", Json::array()).Valid());
@@ -231,7 +235,8 @@ TEST(CsbValidate, ProcessingStepsDispatchOnTheirType) {
                           {"name", "deduplicate"},
                           {"parameters", nullptr},
                           {"source", "WIBL-1.2.0"}};
-  EXPECT_TRUE(with_steps(Json::array({algorithm})).Valid()) << Describe(with_steps(Json::array({algorithm})));
+  EXPECT_TRUE(with_steps(Json::array({algorithm})).Valid())
+      << Describe(with_steps(Json::array({algorithm})));
 
   Json empty_string_parameters = algorithm;  // what WIBL writes for "deduplicate" (§2.5)
   empty_string_parameters["parameters"] = "";
@@ -258,8 +263,11 @@ TEST(CsbValidate, ProcessingStepsDispatchOnTheirType) {
   const Json gnss = {{"type", "GNSS"}, {"timestamp", "2023-02-14T04:00:00Z"}, {"algorithm", "PPK"}};
   EXPECT_THAT(Paths(with_steps(Json::array({gnss}))),
               ::testing::ElementsAre("/properties/processing/0/algorithm"));
-  const Json reduction = {{"type", "VerticalReduction"}, {"timestamp", "2023-02-14T04:00:00Z"},
-                          {"reference", "ChartDatum"}, {"datum", "d"}, {"method", "Predicted Waterlevel"}};
+  const Json reduction = {{"type", "VerticalReduction"},
+                          {"timestamp", "2023-02-14T04:00:00Z"},
+                          {"reference", "ChartDatum"},
+                          {"datum", "d"},
+                          {"method", "Predicted Waterlevel"}};
   EXPECT_TRUE(with_steps(Json::array({reduction})).Valid());
   Json bad_time = reduction;
   bad_time["timestamp"] = "2023-02-14T04:00:00";
@@ -399,8 +407,8 @@ class SharedData : public ::testing::Test {
 };
 
 TEST_F(SharedData, IhoExamplesAreValid) {
-  for (const char* file : {"csbschema/b12_v3_1_0_example.json",
-                           "csbschema/b12_v3_1_0_example-required.json"}) {
+  for (const char* file :
+       {"csbschema/b12_v3_1_0_example.json", "csbschema/b12_v3_1_0_example-required.json"}) {
     const CsbReport report = Validate(file);
     EXPECT_TRUE(report.Valid()) << file << ": " << Describe(report);
     EXPECT_EQ(report.features, 3u);

@@ -23,12 +23,12 @@
 namespace sluice::wibl {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using sluice::testing::CannedResponse;
 using sluice::testing::LoopbackServer;
 using sluice::testing::RecordedRequest;
 using std::chrono::milliseconds;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr const char* kToken = "tok-5ecret-9f8e7d6c5b4a";
 constexpr const char* kPath = "/ingest-external/upload/csb/test/geojson/";
@@ -102,8 +102,8 @@ std::vector<Part> ParseMultipart(const std::string& body, const std::string& bou
     const std::size_t header_end = body.find("\r\n\r\n", at);
     const std::size_t next = body.find("\r\n" + delimiter, header_end);
     if (header_end == std::string::npos || next == std::string::npos) return {};
-    parts.push_back({body.substr(at, header_end - at),
-                     body.substr(header_end + 4, next - header_end - 4)});
+    parts.push_back(
+        {body.substr(at, header_end - at), body.substr(header_end + 4, next - header_end - 4)});
     at = next + 2;
   }
 }
@@ -131,10 +131,10 @@ class DcdbSubmitTest : public ::testing::Test {
     return hooks;
   }
 
-  Result<DcdbReceipt> Submit(const DcdbSubmitOptions& options,
-                             std::chrono::steady_clock::time_point deadline =
-                                 std::chrono::steady_clock::time_point::max(),
-                             const std::function<bool()>& cancelled = nullptr) {
+  Result<DcdbReceipt> Submit(
+      const DcdbSubmitOptions& options,
+      std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
+      const std::function<bool()>& cancelled = nullptr) {
     DcdbSubmitter submitter(http_, options, Hooks());
     return submitter.Submit(file_, deadline, cancelled);
   }
@@ -359,8 +359,8 @@ TEST_F(DcdbSubmitTest, DryRunPostsNothing) {
 
 TEST_F(DcdbSubmitTest, TokenNeverAppearsInErrorsOrLogs) {
   // A server that quotes the token back (as a misconfigured proxy or a debug page might).
-  const std::string echo = std::string(R"({"success": false, "message": "token )") + kToken +
-                           R"( is not valid"})";
+  const std::string echo =
+      std::string(R"({"success": false, "message": "token )") + kToken + R"( is not valid"})";
   LogCapture log;
   std::vector<std::string> errors;
   for (const std::vector<CannedResponse>& script :
@@ -426,8 +426,7 @@ TEST(DcdbUniqueId, ProviderPrefixIsAddedOnlyWhenMissing) {
   const nlohmann::json document = testing::ValidDocument();
   EXPECT_EQ(DcdbUniqueId(document, "").value(), testing::kVesselId);
   EXPECT_EQ(DcdbUniqueId(document, "EXNODE").value(), testing::kVesselId);
-  EXPECT_EQ(DcdbUniqueId(document, "UNHJHC").value(),
-            std::string("UNHJHC-") + testing::kVesselId);
+  EXPECT_EQ(DcdbUniqueId(document, "UNHJHC").value(), std::string("UNHJHC-") + testing::kVesselId);
   // Upstream tests for a substring, not a prefix (research §4).
   EXPECT_EQ(DcdbUniqueId(document, "NODE").value(), testing::kVesselId);
 

@@ -21,11 +21,11 @@
 namespace sluice::wibl {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using sluice::testing::CannedResponse;
 using sluice::testing::LoopbackServer;
 using sluice::testing::RecordedRequest;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr const char* kToken = "dcdb-t0ken-from-env-77";
 constexpr const char* kKey = "staging/0b5c9a7e-1111-4222-8333-944455556666.json";
@@ -159,8 +159,10 @@ class SubmitHandlerTest : public WiblHandlersTest {
           CannedResponse response;
           response.status = status_.load();
           response.headers = {{"Content-Type", "application/json"}};
-          response.body = status_ == 200 ? R"({"success": true, "message": "Submission successful.", "submissionIds": ["s-1"]})"
-                                         : R"({"success": false, "message": "no"})";
+          response.body =
+              status_ == 200
+                  ? R"({"success": true, "message": "Submission successful.", "submissionIds": ["s-1"]})"
+                  : R"({"success": false, "message": "no"})";
           return response;
         }) {}
 
@@ -231,7 +233,8 @@ TEST_F(SubmitHandlerTest, InvalidDocumentIsNotSent) {
   outcome = Process(*Submitter(options), kKey);
   ASSERT_TRUE(outcome) << outcome.error().ToString();
   ASSERT_EQ(server_.Requests().size(), 1u);
-  EXPECT_THAT(server_.Requests()[0].body, HasSubstr("\"uniqueID\": \"EXNODE-UNHJHC-Gulf Surveyor\""));
+  EXPECT_THAT(server_.Requests()[0].body,
+              HasSubstr("\"uniqueID\": \"EXNODE-UNHJHC-Gulf Surveyor\""));
 }
 
 TEST_F(SubmitHandlerTest, ServerErrorsEndInARetryableErrorWithoutTheToken) {

@@ -312,9 +312,9 @@ void CheckArray(Checker& c, const Json& value, std::size_t min_items, std::size_
   if (max_items != 0 && min_items == max_items && value.size() != min_items) {
     c.Add(fmt::format("must have exactly {} elements, has {}", min_items, value.size()));
   } else if (value.size() < min_items) {
-    c.Add(value.empty() ? std::string("must not be empty")
-                        : fmt::format("must have at least {} elements, has {}", min_items,
-                                      value.size()));
+    c.Add(value.empty()
+              ? std::string("must not be empty")
+              : fmt::format("must have at least {} elements, has {}", min_items, value.size()));
   } else if (max_items != 0 && value.size() > max_items) {
     c.Add(fmt::format("must have at most {} elements, has {}", max_items, value.size()));
   }
@@ -342,7 +342,7 @@ void CheckCrs(Checker& c, const Json& value) {
 
 constexpr std::array<std::string_view, 1> kConventions = {"GeoJSON CSB 3.1"};
 constexpr std::array<std::string_view, 3> kVerticalReferences = {"Transducer", "Waterline",
-                                                                  "Unknown"};
+                                                                 "Unknown"};
 constexpr std::array<std::string_view, 3> kPositionReferencePoints = {"GNSS", "Transducer",
                                                                       "ReferencePlace"};
 
@@ -373,13 +373,14 @@ constexpr std::array<std::string_view, 2> kIdTypes = {"MMSI", "IMO"};
 constexpr std::array<std::string_view, 3> kSensorTypes = {"Sounder", "IMU", "GNSS"};
 
 void CheckIdNumber(Checker& c, const Json& value) {
-  CheckShape(c, value, [](std::string_view text) { return IsMmsi(text) || IsImoNumber(text); },
-             "an MMSI (9 digits) or an IMO number (\"IMO\" and 7 digits)");
+  CheckShape(
+      c, value, [](std::string_view text) { return IsMmsi(text) || IsImoNumber(text); },
+      "an MMSI (9 digits) or an IMO number (\"IMO\" and 7 digits)");
 }
 
 void CheckSensor(Checker& c, const Json& value) {
   static constexpr Member kSounder[] = {
-      {"make", true, CheckString},      {"model", true, CheckString},
+      {"make", true, CheckString},           {"model", true, CheckString},
       {"position", true, CheckThreeNumbers}, {"draft", false, CheckNumber},
       {"draftUncert", false, CheckNumber},   {"frequency", false, CheckNumber},
       {"pulseLength", false, CheckNumber},
@@ -398,10 +399,9 @@ void CheckSensor(Checker& c, const Json& value) {
   // The schema's `oneOf` alternatives each fix `type` to a different constant, so the sensor's
   // own `type` picks the only alternative it could satisfy.
   const auto type = value.is_object() ? value.find("type") : value.end();
-  const std::string_view name =
-      value.is_object() && type != value.end() && type->is_string()
-          ? std::string_view(type->get_ref<const std::string&>())
-          : std::string_view();
+  const std::string_view name = value.is_object() && type != value.end() && type->is_string()
+                                    ? std::string_view(type->get_ref<const std::string&>())
+                                    : std::string_view();
   if (name == "Sounder") {
     CheckObject(c, value, kSounder);
   } else if (name == "IMU") {
@@ -439,8 +439,8 @@ constexpr std::array<std::string_view, 3> kVerticalReductionMethods = {
     "EllipsoidReduction", "Observed Waterlevel", "Predicted Waterlevel"};
 constexpr std::array<std::string_view, 2> kGnssAlgorithms = {"RTKLib", "CSRS-PPP"};
 constexpr std::array<std::string_view, 8> kProcessingTypes = {
-    "TimeStampInterpolation", "CRSChange", "VerticalReduction", "GNSS",
-    "SoundSpeed",             "Uncertainty", "VerticalOffsetAnalysis", "Algorithm"};
+    "TimeStampInterpolation", "CRSChange", "VerticalReduction", "GNSS", "SoundSpeed", "Uncertainty",
+    "VerticalOffsetAnalysis", "Algorithm"};
 
 void CheckOffset(Checker& c, const Json& value) {
   static constexpr Member kMembers[] = {
@@ -454,7 +454,7 @@ void CheckOffset(Checker& c, const Json& value) {
 
 void CheckAnalysis(Checker& c, const Json& value) {
   static constexpr Member kMembers[] = {
-      {"name", true, CheckString},         {"pass", true, CheckBoolean},
+      {"name", true, CheckString},          {"pass", true, CheckBoolean},
       {"parameters", true, CheckAnyObject}, {"reference", false, CheckString},
       {"comment", false, CheckString},
   };
@@ -463,12 +463,16 @@ void CheckAnalysis(Checker& c, const Json& value) {
 
 void CheckProcessingStep(Checker& c, const Json& value) {
   static constexpr Member kTimeStamp[] = {
-      {"timestamp", true, CheckTime},     {"method", true, CheckString},
-      {"algorithm", false, CheckString},  {"version", false, CheckString},
+      {"timestamp", true, CheckTime},
+      {"method", true, CheckString},
+      {"algorithm", false, CheckString},
+      {"version", false, CheckString},
   };
   static constexpr Member kCrsChange[] = {
-      {"timestamp", true, CheckTime},    {"original", true, CheckString},
-      {"destination", true, CheckString}, {"method", false, CheckString},
+      {"timestamp", true, CheckTime},
+      {"original", true, CheckString},
+      {"destination", true, CheckString},
+      {"method", false, CheckString},
   };
   static constexpr Member kVerticalReduction[] = {
       {"timestamp", true, CheckTime},
@@ -507,16 +511,15 @@ void CheckProcessingStep(Checker& c, const Json& value) {
        [](Checker& c2, const Json& v) { CheckArray(c2, v, 1, 0, CheckAnalysis); }},
   };
   static constexpr Member kAlgorithm[] = {
-      {"timestamp", true, CheckTime},           {"name", true, CheckString},
-      {"source", false, CheckString},           {"parameters", false, CheckNullOrObject},
-      {"version", false, CheckString},          {"comment", false, CheckString},
+      {"timestamp", true, CheckTime},  {"name", true, CheckString},
+      {"source", false, CheckString},  {"parameters", false, CheckNullOrObject},
+      {"version", false, CheckString}, {"comment", false, CheckString},
   };
   // As for sensors: each `oneOf` alternative fixes `type`, so the step's type selects it.
   const auto type = value.is_object() ? value.find("type") : value.end();
-  const std::string_view name =
-      value.is_object() && type != value.end() && type->is_string()
-          ? std::string_view(type->get_ref<const std::string&>())
-          : std::string_view();
+  const std::string_view name = value.is_object() && type != value.end() && type->is_string()
+                                    ? std::string_view(type->get_ref<const std::string&>())
+                                    : std::string_view();
   std::span<const Member> members;
   if (name == "TimeStampInterpolation") {
     members = kTimeStamp;
@@ -585,8 +588,7 @@ void CheckDatum(Checker& c, const Json& value) {
 
 void CheckFeature(Checker& c, const Json& value) {
   static constexpr Member kMembers[] = {
-      {"type", true,
-       [](Checker& c2, const Json& v) { CheckEnum(c2, v, kFeature); }},
+      {"type", true, [](Checker& c2, const Json& v) { CheckEnum(c2, v, kFeature); }},
       {"id", false, CheckNumberOrString},
       {"properties", true, CheckDatum},
       {"geometry", true, CheckGeometry},
@@ -598,8 +600,7 @@ void CheckFeatures(Checker& c, const Json& value) { CheckArray(c, value, 0, 0, C
 
 void CheckDocument(Checker& c, const Json& document) {
   static constexpr Member kMembers[] = {
-      {"type", true,
-       [](Checker& c2, const Json& v) {CheckEnum(c2, v, kFeatureCollection); }},
+      {"type", true, [](Checker& c2, const Json& v) { CheckEnum(c2, v, kFeatureCollection); }},
       {"crs", true, CheckCrs},
       {"properties", true, CheckMetadata},
       {"features", true, CheckFeatures},
@@ -641,24 +642,25 @@ void CheckPlatformSemantics(Checker& c, const Json& properties) {
   } else if (id_type != nullptr && id_type->is_string() && id_number->is_string()) {
     const auto& type = id_type->get_ref<const std::string&>();
     const auto& number = id_number->get_ref<const std::string&>();
-    const bool matches = type == "MMSI" ? IsMmsi(number) : type == "IMO" ? IsImoNumber(number) : true;
+    const bool matches = type == "MMSI"  ? IsMmsi(number)
+                         : type == "IMO" ? IsImoNumber(number)
+                                         : true;
     if (!matches) {
       c.AddAt("IDNumber", fmt::format("\"{}\" is not a valid {} number (IDType)", number, type));
     }
   }
 
   const Json* data_processed = Find(*platform, "dataProcessed");
-  const bool processed = data_processed != nullptr && data_processed->is_boolean() &&
-                         data_processed->get<bool>();
+  const bool processed =
+      data_processed != nullptr && data_processed->is_boolean() && data_processed->get<bool>();
   const bool has_processing = Find(properties, "processing") != nullptr;
   if (data_processed == nullptr || data_processed->is_boolean()) {
     if (processed && !has_processing) {
       c.AddAt("dataProcessed", "is true but /properties/processing is missing");
     } else if (!processed && has_processing) {
-      c.AddAt("dataProcessed",
-              data_processed == nullptr
-                  ? "is missing (false) but /properties/processing is present"
-                  : "is false but /properties/processing is present");
+      c.AddAt("dataProcessed", data_processed == nullptr
+                                   ? "is missing (false) but /properties/processing is present"
+                                   : "is false but /properties/processing is present");
     }
   }
 
@@ -691,8 +693,7 @@ void CheckUncertaintySemantics(Checker& c, const Json& document) {
   const auto scope_features = c.Enter("features");
   const auto scope_feature = c.Enter(first);
   const auto scope_datum = c.Enter("properties");
-  c.AddAt("uncertainty",
-          "is given but /properties/processing has no step of type \"Uncertainty\"");
+  c.AddAt("uncertainty", "is given but /properties/processing has no step of type \"Uncertainty\"");
 }
 
 }  // namespace
@@ -721,8 +722,8 @@ CsbReport ValidateCsb(const nlohmann::json& document, const CsbValidateOptions& 
     }
     CheckUncertaintySemantics(checker, document);
   }
-  if (const Json* features = Find(document, "features"); features != nullptr &&
-                                                          features->is_array()) {
+  if (const Json* features = Find(document, "features");
+      features != nullptr && features->is_array()) {
     report.features = features->size();
   }
   return report;

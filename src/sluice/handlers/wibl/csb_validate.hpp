@@ -17,11 +17,10 @@
 /// - a feature with an `uncertainty` requires an "Uncertainty" step in properties.processing.
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sluice/core/error.hpp"
 

@@ -24,9 +24,8 @@ std::string_view Trim(std::string_view text) {
 }
 
 bool HasControlCharacter(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x20 || c == '\x7f';
-  });
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7f'; });
 }
 
 /// `name` for a Content-Disposition quoted string: '"', CR and LF percent-encoded (the HTML
@@ -36,10 +35,17 @@ std::string QuoteFileName(std::string_view name) {
   out.reserve(name.size());
   for (const char c : name) {
     switch (c) {
-      case '"': out += "%22"; break;
-      case '\r': out += "%0D"; break;
-      case '\n': out += "%0A"; break;
-      default: out.push_back(c);
+      case '"':
+        out += "%22";
+        break;
+      case '\r':
+        out += "%0D";
+        break;
+      case '\n':
+        out += "%0A";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -60,9 +66,9 @@ std::string RandomBoundary(const std::function<double()>& random_unit) {
 std::chrono::milliseconds FullJitterDelay(const RetryPolicy& policy, int attempt,
                                           double random_unit) {
   const int exponent = std::clamp(attempt - 1, 0, 40);
-  const double step = std::min(static_cast<double>(policy.max_backoff.count()),
-                               static_cast<double>(policy.initial_backoff.count()) *
-                                   static_cast<double>(1ULL << exponent));
+  const double step = std::min(
+      static_cast<double>(policy.max_backoff.count()),
+      static_cast<double>(policy.initial_backoff.count()) * static_cast<double>(1ULL << exponent));
   return std::chrono::milliseconds(
       static_cast<std::int64_t>(step * std::clamp(random_unit, 0.0, 1.0)));
 }
@@ -95,12 +101,12 @@ MultipartBody BuildDcdbMultipart(std::string_view file_name, std::string_view ge
   MultipartBody out;
   out.content_type = fmt::format("multipart/form-data; boundary={}", boundary);
   out.body.reserve(geojson.size() + metadata.size() + 4 * boundary.size() + 256);
-  out.body += fmt::format(
-      "--{}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\n\r\n", boundary,
-      QuoteFileName(file_name));
+  out.body +=
+      fmt::format("--{}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\n\r\n",
+                  boundary, QuoteFileName(file_name));
   out.body += geojson;
-  out.body += fmt::format("\r\n--{}\r\nContent-Disposition: form-data; name=\"metadataInput\"\r\n\r\n",
-                          boundary);
+  out.body += fmt::format(
+      "\r\n--{}\r\nContent-Disposition: form-data; name=\"metadataInput\"\r\n\r\n", boundary);
   out.body += metadata;
   out.body += fmt::format("\r\n--{}--\r\n", boundary);
   return out;
@@ -112,7 +118,8 @@ Result<std::string> DcdbUniqueId(const nlohmann::json& document, std::string_vie
     const auto& value = document.at(pointer);
     return value.is_string() ? value.get<std::string>() : std::string();
   };
-  std::string source_id = string_at(nlohmann::json::json_pointer("/properties/trustedNode/uniqueVesselID"));
+  std::string source_id =
+      string_at(nlohmann::json::json_pointer("/properties/trustedNode/uniqueVesselID"));
   if (source_id.empty()) {
     source_id = string_at(nlohmann::json::json_pointer("/properties/platform/uniqueID"));
   }
@@ -148,15 +155,16 @@ Status DcdbSubmitter::CheckOptions(const DcdbSubmitOptions& options) {
   if (!options.upload_point.empty() || !options.dry_run) {
     const std::string_view url = options.upload_point;
     if (!url.starts_with("https://") && !url.starts_with("http://")) {
-      return Fail(ErrorCode::InvalidArgument,
-                  fmt::format("upload_point must be an http(s) URL, got '{}'",
-                              UrlWithoutQuery(url)));
+      return Fail(
+          ErrorCode::InvalidArgument,
+          fmt::format("upload_point must be an http(s) URL, got '{}'", UrlWithoutQuery(url)));
     }
   }
   const std::string_view token = Trim(options.token);
   if (!options.dry_run && token.empty()) {
-    return Fail(ErrorCode::InvalidArgument, "token is required (set it from an environment "
-                                            "variable, e.g. token = \"${DCDB_TOKEN}\")");
+    return Fail(ErrorCode::InvalidArgument,
+                "token is required (set it from an environment "
+                "variable, e.g. token = \"${DCDB_TOKEN}\")");
   }
   if (HasControlCharacter(token)) {
     return Fail(ErrorCode::InvalidArgument, "token contains control characters");
@@ -167,8 +175,7 @@ Status DcdbSubmitter::CheckOptions(const DcdbSubmitOptions& options) {
 std::string DcdbSubmitter::Scrub(std::string_view text) const {
   std::string out(text);
   if (token_.empty()) return out;
-  for (std::size_t at = out.find(token_); at != std::string::npos;
-       at = out.find(token_, at + 3)) {
+  for (std::size_t at = out.find(token_); at != std::string::npos; at = out.find(token_, at + 3)) {
     out.replace(at, token_.size(), "***");
   }
   return out;
@@ -260,10 +267,10 @@ Result<DcdbReceipt> DcdbSubmitter::Post(const DcdbFile& file, const std::string&
         }
         const auto success = answer.find("success");
         if (success == answer.end() || !success->is_boolean() || !success->get<bool>()) {
-          return Fail(ErrorCode::InvalidArgument,
-                      fmt::format("DCDB refused {} (uniqueID {}): {}", file.file_name, unique_id,
-                                  message),
-                      where);
+          return Fail(
+              ErrorCode::InvalidArgument,
+              fmt::format("DCDB refused {} (uniqueID {}): {}", file.file_name, unique_id, message),
+              where);
         }
         DcdbReceipt receipt;
         receipt.unique_id = unique_id;
@@ -296,15 +303,15 @@ Result<DcdbReceipt> DcdbSubmitter::Post(const DcdbFile& file, const std::string&
     // duplicate the submission.
     failure = ScrubError(std::move(failure));
     if (attempt >= options_.retry.max_attempts) {
-      failure.message = fmt::format("{} (after {} attempt{})", failure.message, attempt,
-                                    attempt == 1 ? "" : "s");
+      failure.message =
+          fmt::format("{} (after {} attempt{})", failure.message, attempt, attempt == 1 ? "" : "s");
       return Fail(std::move(failure));
     }
     const auto delay = FullJitterDelay(options_.retry, attempt, hooks_.random_unit());
     if (deadline != std::chrono::steady_clock::time_point::max() &&
         std::chrono::steady_clock::now() + delay > deadline) {
-      failure.message = fmt::format("{} (attempt {}; no time left for another)", failure.message,
-                                    attempt);
+      failure.message =
+          fmt::format("{} (attempt {}; no time left for another)", failure.message, attempt);
       return Fail(std::move(failure));
     }
     spdlog::warn("DCDB submission of {} failed (attempt {} of {}), retrying in {} ms: {}",

@@ -22,11 +22,10 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sluice/core/error.hpp"
 #include "sluice/core/http_client.hpp"
@@ -101,7 +100,7 @@ class DcdbSubmitter {
   /// Seams for tests: how to wait between attempts, and where jitter comes from.
   struct Hooks {
     std::function<void(std::chrono::milliseconds)> sleep;  ///< default: this thread sleeps
-    std::function<double()> random_unit;                   ///< uniform in [0, 1); default RandomUnit
+    std::function<double()> random_unit;  ///< uniform in [0, 1); default RandomUnit
   };
 
   /// `http` must outlive the submitter. InvalidArgument is returned by Submit, not here, for

@@ -18,9 +18,9 @@ Result<LoadedObject> LoadObject(const Resources& resources, const std::string& s
   loaded.where = fmt::format("{}/{}", loaded.store->Url(), key);
   const auto read = loaded.store->GetTo(key, [&loaded](std::string_view chunk) -> Status {
     if (loaded.text.size() + chunk.size() > kMaxGeoJsonBytes) {
-      return Fail(ErrorCode::Corrupt,
-                  fmt::format("object is larger than {} bytes: not a WIBL GeoJSON file",
-                              kMaxGeoJsonBytes));
+      return Fail(
+          ErrorCode::Corrupt,
+          fmt::format("object is larger than {} bytes: not a WIBL GeoJSON file", kMaxGeoJsonBytes));
     }
     loaded.text.append(chunk);
     return Ok();

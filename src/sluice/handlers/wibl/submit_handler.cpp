@@ -32,8 +32,8 @@ struct SubmitHandlerOptions {
 };
 
 std::string UtcNow() {
-  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", now);
 }
 
@@ -88,13 +88,13 @@ class SubmitHandler final : public Handler {
 
     Outcome outcome;
     if (receipt->dry_run) {
-      outcome.summary = fmt::format("{}: dry run, would submit {} bytes as uniqueID {}",
-                                    event.key, receipt->body_bytes, receipt->unique_id);
+      outcome.summary = fmt::format("{}: dry run, would submit {} bytes as uniqueID {}", event.key,
+                                    receipt->body_bytes, receipt->unique_id);
       return outcome;
     }
-    outcome.summary = fmt::format("{}: submitted to DCDB as uniqueID {}, submission id(s) {}",
-                                  event.key, receipt->unique_id,
-                                  fmt::join(receipt->submission_ids, ", "));
+    outcome.summary =
+        fmt::format("{}: submitted to DCDB as uniqueID {}, submission id(s) {}", event.key,
+                    receipt->unique_id, fmt::join(receipt->submission_ids, ", "));
     if (receipts_ != nullptr) {
       const nlohmann::json record = {
           {"object", event.key},
@@ -190,10 +190,10 @@ Result<std::unique_ptr<Handler>> MakeSubmitHandler(const Options& options,
     parsed.timeout = *timeout;
   }
   if (auto checked = DcdbSubmitter::CheckOptions(parsed.submit); !checked) {
-    const std::string_view key =
-        checked.error().message.starts_with("upload_point") ? "upload_point"
-        : checked.error().message.starts_with("token")      ? "token"
-                                                            : "";
+    const std::string_view key = checked.error().message.starts_with("upload_point")
+                                     ? "upload_point"
+                                 : checked.error().message.starts_with("token") ? "token"
+                                                                                : "";
     return Fail(options.MakeError(key, checked.error().message));
   }
   if (store && resources.FindStore(*store) == nullptr) {

@@ -5,13 +5,13 @@
 /// Options (route `options = { … }`, checked strictly):
 /// | key             | need | meaning |
 /// |-----------------|------|---------|
-/// | upload_point    | yes* | DCDB upload URL, e.g. https://www.ngdc.noaa.gov/ingest-external/upload/csb/geojson/ |
+/// | upload_point    | yes* | DCDB upload URL (dcdb_submit.hpp kDcdbUploadPoint, kDcdbTestUploadPoint) |
 /// | token           | yes* | DCDB token; write it as `"${DCDB_TOKEN}"` so the config holds none |
-/// | provider_id     | no   | trusted-node prefix for the uniqueID (e.g. "UNHJHC"); see DcdbUniqueId |
+/// | provider_id     | no   | trusted-node prefix of the uniqueID, e.g. "UNHJHC" (DcdbUniqueId) |
 /// | dry_run         | no   | build and log the request, send nothing (default false) |
 /// | store           | no   | store to read the object from; default: the event's `store` |
-/// | validate        | no   | refuse documents that fail csb_validate.hpp before sending (default true) |
-/// | max_attempts    | no   | POST attempts per job on connection failures and HTTP 5xx, 1..20 (default 3) |
+/// | validate        | no   | refuse documents failing csb_validate.hpp, unsent (default true) |
+/// | max_attempts    | no   | POSTs per job on connection failures and HTTP 5xx, 1..20 (default 3) |
 /// | initial_backoff | no   | first backoff step, full jitter (default "2s") |
 /// | max_backoff     | no   | cap on a backoff step (default "1m") |
 /// | timeout         | no   | whole-request deadline of one POST (default "2m") |

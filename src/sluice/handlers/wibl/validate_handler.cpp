@@ -13,8 +13,8 @@ namespace sluice::wibl {
 namespace {
 
 struct ValidateHandlerOptions {
-  std::string store;          ///< empty: the event's store
-  std::string output;         ///< empty: no output
+  std::string store;   ///< empty: the event's store
+  std::string output;  ///< empty: no output
   std::string output_prefix;
   bool semantic_checks = true;
   std::size_t max_listed = 10;
@@ -43,8 +43,8 @@ class ValidateHandler final : public Handler {
     }
 
     Outcome outcome;
-    outcome.summary = fmt::format("{}: valid CSB {} ({} soundings)", event.key,
-                                  kCsbSchemaVersion, report->features);
+    outcome.summary = fmt::format("{}: valid CSB {} ({} soundings)", event.key, kCsbSchemaVersion,
+                                  report->features);
     if (output_ != nullptr) {
       if (context.Cancelled()) {
         return Fail(ErrorCode::Cancelled, "cancelled before writing", object.where);
@@ -69,8 +69,8 @@ class ValidateHandler final : public Handler {
 
 Result<std::unique_ptr<Handler>> MakeValidateHandler(const Options& options,
                                                      const Resources& resources) {
-  SLUICE_RETURN_IF_ERROR(options.CheckKeys(
-      {"store", "output", "output_prefix", "semantic_checks", "max_listed"}));
+  SLUICE_RETURN_IF_ERROR(
+      options.CheckKeys({"store", "output", "output_prefix", "semantic_checks", "max_listed"}));
   ValidateHandlerOptions parsed;
   SLUICE_ASSIGN_OR_RETURN(const auto store, options.String("store"));
   SLUICE_ASSIGN_OR_RETURN(const auto output, options.String("output"));
