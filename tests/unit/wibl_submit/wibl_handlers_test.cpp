@@ -305,7 +305,10 @@ url = "memory://wibl-submit-env-staging"
 name = "submit"
 match = {{ store = "staging", suffix = ".json" }}
 handler = "wibl-submit"
-options = {{ upload_point = "{}/csb/test/geojson/", token = "${{SLUICE_TEST_DCDB_TOKEN}}" }}
+
+[routes.options]
+upload_point = "{}/csb/test/geojson/"
+token = "${{SLUICE_TEST_DCDB_TOKEN}}"
 )",
                                        server_.Url());
   auto config = ParseConfig(toml, "pipeline.toml");

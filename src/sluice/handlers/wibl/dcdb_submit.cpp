@@ -299,8 +299,8 @@ Result<DcdbReceipt> DcdbSubmitter::Post(const DcdbFile& file, const std::string&
                   where);
     }
 
-    // A connection failure, a timeout or a 5xx: nothing was accepted, so sending again cannot
-    // duplicate the submission.
+    // A connection failure, a timeout or a 5xx: no acceptance was reported, so the file goes
+    // again (see the header on the rare acceptance a lost answer can hide).
     failure = ScrubError(std::move(failure));
     if (attempt >= options_.retry.max_attempts) {
       failure.message =

@@ -9,11 +9,13 @@
 /// `{"success": true, "message": "Submission successful.", "submissionIds": ["60ba…"]}`.
 ///
 /// Unlike the upstream lambda (research §4: it POSTs a second time unconditionally, also in its
-/// `local` mode), a submission here is sent once, and sent again only when no answer could have
-/// meant acceptance: a connection failure, a timeout, or an HTTP 5xx. Those are retried with
-/// exponential backoff and full jitter ("Exponential Backoff And Jitter", AWS Architecture Blog,
-/// 2015: each delay uniform in [0, step]); 4xx answers, `"success": false` and unreadable 2xx
-/// bodies are never retried. The dry-run mode builds the request and sends nothing (what the
+/// `local` mode), a submission here is sent once, and sent again only after an outcome that
+/// reports no acceptance: a connection failure, a timeout, or an HTTP 5xx. (A timeout or a
+/// dropped connection after the whole body went out could hide an acceptance DCDB never got to
+/// report: that rare duplicate is the price of riding out network failures.) Those are retried
+/// with exponential backoff and full jitter ("Exponential Backoff And Jitter", AWS Architecture
+/// Blog, 2015: each delay uniform in [0, step]); 4xx answers, `"success": false` and unreadable
+/// 2xx bodies are never retried. The dry-run mode builds the request and sends nothing (what the
 /// upstream `local` flag was meant to be, issue #37).
 ///
 /// Secrets: the token goes only into the `x-auth-token` header. It never appears in a log line,
