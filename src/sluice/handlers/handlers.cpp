@@ -3,11 +3,15 @@
 #include <string>
 
 #include "sluice/handlers/serratus/summary_handler.hpp"
+#include "sluice/handlers/wibl/submit_handler.hpp"
+#include "sluice/handlers/wibl/validate_handler.hpp"
 
 namespace sluice {
 
 void RegisterBuiltinHandlers(HandlerRegistry& registry) {
   registry.Register(std::string(serratus::kSummaryHandlerName), serratus::MakeSummaryHandler);
+  registry.Register(std::string(wibl::kValidateHandlerName), wibl::MakeValidateHandler);
+  registry.Register(std::string(wibl::kSubmitHandlerName), wibl::MakeSubmitHandler);
 }
 
 }  // namespace sluice
