@@ -42,6 +42,9 @@ struct ListOptions {
   std::string delimiter;           ///< when set, keys with it after the prefix roll up
   int max_keys = 1000;             ///< keys + common prefixes per page, 1..1000
   std::string continuation_token;  ///< from the previous page's next_continuation_token
+  /// False lets a backend leave ObjectInfo::etag empty where it would have to compute it
+  /// (file:// hashes every file whose ETag it has not cached); s3:// reports ETags anyway.
+  bool need_etags = true;
 };
 
 /// One page of a listing, in S3's order: ascending by the UTF-8 bytes of the key.

@@ -285,6 +285,15 @@ Result<ObjectInfo> CopyObject(ObjectStore& source, ObjectStore& destination,
   return writer->Close();
 }
 
+/// `key`'s size and existence without hashing it: an ObjectReader's metadata where the store
+/// offers one (file://, whose Head computes the MD5 ETag), else Head.
+Result<ObjectInfo> SizeOf(ObjectStore& store, std::string_view key) {
+  auto reader = store.OpenReader(key);
+  if (reader) return (*reader)->Info();
+  if (reader.error().code != ErrorCode::Unsupported) return Fail(std::move(reader).error());
+  return store.Head(key);
+}
+
 /// The state of one Copy shared by its threads.
 class CopyRun {
  public:
@@ -352,7 +361,7 @@ Result<TransferSummary> CopySingle(ObjectStore& source, std::string_view source_
                 context);
   };
   if (source_key.empty() || source_key.back() == '/') return prefix_error();
-  auto head = source.Head(source_key);
+  auto head = SizeOf(source, source_key);
   if (!head) {
     if (head.error().code == ErrorCode::NotFound) {
       ListOptions probe;
@@ -407,6 +416,7 @@ Result<TransferSummary> CopyPrefix(ObjectStore& source, std::string_view source_
 
   ListOptions list;
   list.prefix = source_prefix;
+  list.need_etags = false;  // a local source would hash every file just to list it
   bool listing_done = false;
   while (!listing_done && !IsCancelled(options)) {
     auto page = source.List(list);

@@ -181,6 +181,43 @@ TEST_F(LocalStoreTest, EtagOfFileWrittenByAnotherToolIsHexMd5) {
   }
 }
 
+TEST_F(LocalStoreTest, ListingWithoutEtagsHashesNothing) {
+  WriteFile(root_ / "dropped" / "in.txt", "hello world");
+  ListOptions options;
+  options.need_etags = false;
+  auto page = store_->List(options);
+  ASSERT_TRUE(page) << page.error().ToString();
+  ASSERT_EQ(page->objects.size(), 1U);
+  EXPECT_EQ(page->objects[0].size_bytes, 11U);
+  EXPECT_EQ(page->objects[0].etag, "");  // not computed
+  char value[128];
+  EXPECT_LT(::getxattr((root_ / "dropped" / "in.txt").c_str(), "user.sluice.etag", value,
+                       sizeof(value)),
+            0);
+  // Once known, the cached ETag is reported even when not asked for.
+  ASSERT_TRUE(store_->Head("dropped/in.txt"));
+  page = store_->List(options);
+  ASSERT_TRUE(page);
+  if (::getxattr((root_ / "dropped" / "in.txt").c_str(), "user.sluice.etag", value,
+                 sizeof(value)) >= 0) {
+    EXPECT_EQ(page->objects[0].etag, kHelloWorldMd5);
+  }
+}
+
+TEST_F(LocalStoreTest, ReaderReadsTheFileItOpenedAndReportsAShrunkenFileAsCorrupt) {
+  WriteFile(root_ / "f.bin", std::string(100'000, 'a'));
+  auto reader = store_->OpenReader("f.bin");
+  ASSERT_TRUE(reader) << reader.error().ToString();
+  EXPECT_EQ((*reader)->Info().size_bytes, 100'000U);
+  ::truncate((root_ / "f.bin").c_str(), 50'000);  // rewritten in place by another tool
+  std::string buffer(80'000, '\0');
+  const auto read = (*reader)->ReadAt(0, buffer);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code, ErrorCode::Corrupt);
+  EXPECT_NE(read.error().message.find("shrank"), std::string::npos) << read.error().ToString();
+  EXPECT_NE(read.error().context.find("f.bin"), std::string::npos);
+}
+
 TEST_F(LocalStoreTest, EtagFollowsExternalModification) {
   ASSERT_TRUE(store_->Put("changing", "hello world"));
   const fs::path path = root_ / "changing";

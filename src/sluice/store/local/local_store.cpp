@@ -333,14 +333,7 @@ class LocalStore final : public ObjectStore {
     return StoreCapabilities{.durable = true, .key_and_folder_may_share_name = false};
   }
 
-  Result<ObjectInfo> Head(std::string_view key) override {
-    const std::string context = OpContext("head", key);
-    SLUICE_RETURN_IF_ERROR(Check(key, context));
-    SLUICE_ASSIGN_OR_RETURN(auto opened, OpenObject(key, context));
-    SLUICE_ASSIGN_OR_RETURN(std::string etag, EtagOf(opened.first.Get(), opened.second, context));
-    return ObjectInfo{std::string(key), static_cast<std::uint64_t>(opened.second.st_size),
-                      std::move(etag), MtimeOf(opened.second)};
-  }
+  Result<ObjectInfo> Head(std::string_view key) override { return Stat(key, true); }
 
   Result<ObjectInfo> GetTo(std::string_view key, const ByteSink& sink,
                            std::optional<ByteRange> range) override {
@@ -430,6 +423,23 @@ class LocalStore final : public ObjectStore {
     if (auto valid = ValidateKey(key); !valid)
       return Fail(std::move(valid).error().WithContext(context));
     return Ok();
+  }
+
+  /// Head, with the ETag only when `need_etag` or cached.
+  Result<ObjectInfo> Stat(std::string_view key, bool need_etag) {
+    const std::string context = OpContext("head", key);
+    SLUICE_RETURN_IF_ERROR(Check(key, context));
+    SLUICE_ASSIGN_OR_RETURN(auto opened, OpenObject(key, context));
+    const int fd = opened.first.Get();
+    const struct stat& st = opened.second;
+    std::string etag;
+    if (need_etag) {
+      SLUICE_ASSIGN_OR_RETURN(etag, EtagOf(fd, st, context));
+    } else {
+      etag = CachedEtag(fd, st).value_or("");
+    }
+    return ObjectInfo{std::string(key), static_cast<std::uint64_t>(st.st_size), std::move(etag),
+                      MtimeOf(st)};
   }
 
   /// Opens `key` for reading and stats it. NotFound unless it is a regular file (not a link).
@@ -531,7 +541,7 @@ class LocalStore final : public ObjectStore {
         builder.Add(KeyOnly(key));  // it rolls up: size and ETag are not reported
         continue;
       }
-      auto info = Head(key);
+      auto info = Stat(key, options.need_etags);
       if (!info) {
         // Deleted since we read the folder, or a name no key can have (longer than 1024 bytes).
         const ErrorCode code = info.error().code;
