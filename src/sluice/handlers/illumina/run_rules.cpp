@@ -50,8 +50,8 @@ Instrument FromSoftwareName(std::string_view name) {
   if (Contains(name, "NextSeq")) return Instrument::NextSeq500;
   if (Contains(name, "MiniSeq")) return Instrument::MiniSeq;
   if (Contains(name, "MiSeq")) return Instrument::MiSeq;
+  if (Contains(name, "HiSeq")) return Instrument::HiSeq;  // before "iSeq", its substring
   if (Contains(name, "iSeq")) return Instrument::ISeq;
-  if (Contains(name, "HiSeq")) return Instrument::HiSeq;
   return Instrument::Unknown;
 }
 
