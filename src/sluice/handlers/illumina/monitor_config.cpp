@@ -348,8 +348,8 @@ class Checker {
         bool all_valid = true;
         for (std::size_t i = 0; i < it->size(); ++i) {
           const std::string item_path = fmt::format("{}[{}]", list_path, i);
-          // An empty pattern matches every path: the run would upload nothing yet count as
-          // complete.
+          // Regex() rejects "" too: an empty pattern matches every path, so the run would
+          // upload nothing yet count as complete.
           if (!Regex((*it)[i], item_path)) {
             all_valid = false;
             continue;

@@ -11,7 +11,6 @@
 #include <cstring>
 #include <fstream>
 #include <random>
-#include <set>
 #include <sstream>
 #include <system_error>
 
