@@ -30,9 +30,8 @@
 /// Prints "<run folder>\t<files>\t<bytes>" on success.
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -86,18 +85,78 @@ struct Model {
 };
 
 constexpr std::array<Model, 6> kModels{{
-    {"miseq", Layout::BclPerTile, 1, 2, 1, 14, {151, 8, 8, 151}, "M", "MiSeq Control Software",
-     600'000, 0, false},
-    {"hiseq2500", Layout::BclPerTile, 8, 2, 3, 16, {101, 8, 8, 101}, "D",
-     "HiSeq Control Software", 1'500'000, 0, false},
-    {"nextseq500", Layout::Bgzf, 4, 2, 3, 12, {75, 8, 0, 75}, "NB", "NextSeq Control Software",
-     20'000'000, 0, false},
-    {"nextseq2000", Layout::Cbcl, 1, 2, 4, 40, {151, 10, 10, 151}, "VH",
-     "NextSeq 1000/2000 Control Software", 100'000'000, 6, true},
-    {"novaseq6000", Layout::Cbcl, 2, 2, 2, 78, {151, 10, 10, 151}, "A",
-     "NovaSeq Control Software", 115'000'000, 6, true},
-    {"novaseqx", Layout::Cbcl, 8, 2, 2, 98, {151, 10, 10, 151}, "LH", "NovaSeqXPlus",
-     830'000'000, 14, true},
+    {"miseq",
+     Layout::BclPerTile,
+     1,
+     2,
+     1,
+     14,
+     {151, 8, 8, 151},
+     "M",
+     "MiSeq Control Software",
+     600'000,
+     0,
+     false},
+    {"hiseq2500",
+     Layout::BclPerTile,
+     8,
+     2,
+     3,
+     16,
+     {101, 8, 8, 101},
+     "D",
+     "HiSeq Control Software",
+     1'500'000,
+     0,
+     false},
+    {"nextseq500",
+     Layout::Bgzf,
+     4,
+     2,
+     3,
+     12,
+     {75, 8, 0, 75},
+     "NB",
+     "NextSeq Control Software",
+     20'000'000,
+     0,
+     false},
+    {"nextseq2000",
+     Layout::Cbcl,
+     1,
+     2,
+     4,
+     40,
+     {151, 10, 10, 151},
+     "VH",
+     "NextSeq 1000/2000 Control Software",
+     100'000'000,
+     6,
+     true},
+    {"novaseq6000",
+     Layout::Cbcl,
+     2,
+     2,
+     2,
+     78,
+     {151, 10, 10, 151},
+     "A",
+     "NovaSeq Control Software",
+     115'000'000,
+     6,
+     true},
+    {"novaseqx",
+     Layout::Cbcl,
+     8,
+     2,
+     2,
+     98,
+     {151, 10, 10, 151},
+     "LH",
+     "NovaSeqXPlus",
+     830'000'000,
+     14,
+     true},
 }};
 
 struct Arguments {
@@ -179,10 +238,12 @@ std::vector<Planned> DataFiles(const Model& model, const Shape& shape, std::stri
       case Layout::Cbcl:
         for (int c = 1; c <= cycles; ++c) {
           for (int s = 1; s <= model.surfaces; ++s) {
-            add(fmt::format("{}/{}/C{}.1/{}_{}.cbcl", base, lane, c, lane, s), model.data_file_bytes);
+            add(fmt::format("{}/{}/C{}.1/{}_{}.cbcl", base, lane, c, lane, s),
+                model.data_file_bytes);
           }
         }
-        for (int tile : tiles) add(fmt::format("{}/{}/s_{}_{}.filter", base, lane, l, tile), 2'500'000);
+        for (int tile : tiles)
+          add(fmt::format("{}/{}/s_{}_{}.filter", base, lane, l, tile), 2'500'000);
         add(fmt::format("Data/Intensities/s_{}.locs", l), 2'000'000);
         if (model.name == "novaseq6000") {
           for (int start : ReadStarts(shape)) {
@@ -210,7 +271,8 @@ std::vector<Planned> DataFiles(const Model& model, const Shape& shape, std::stri
             const int t = tile % 100;
             if (t != 1 && t != 6 && t != 12) continue;
             for (std::string_view channel : {"green", "red"}) {
-              add(fmt::format("Thumbnail_Images/{}/C{}.1/s_{}_{}_{}.jpg", lane, c, l, tile, channel),
+              add(fmt::format("Thumbnail_Images/{}/C{}.1/s_{}_{}_{}.jpg", lane, c, l, tile,
+                              channel),
                   40'000);
             }
           }
@@ -220,7 +282,8 @@ std::vector<Planned> DataFiles(const Model& model, const Shape& shape, std::stri
         const bool hiseq = model.name == "hiseq2500";
         for (int c = 1; c <= cycles; ++c) {
           for (int tile : tiles) {
-            add(fmt::format("{}/{}/C{}.1/s_{}_{}.{}", base, lane, c, l, tile, hiseq ? "bcl.gz" : "bcl"),
+            add(fmt::format("{}/{}/C{}.1/s_{}_{}.{}", base, lane, c, l, tile,
+                            hiseq ? "bcl.gz" : "bcl"),
                 model.data_file_bytes);
             add(fmt::format("{}/{}/C{}.1/s_{}_{}.stats", base, lane, c, l, tile), 108);
             for (std::string_view letter : {"a", "c", "g", "t"}) {
@@ -240,22 +303,27 @@ std::vector<Planned> DataFiles(const Model& model, const Shape& shape, std::stri
   }
   // InterOp (§5.2 "Per-cycle InterOp"; top-level *.bin).
   static constexpr std::array<std::string_view, 14> kPerCycle{
-      "BasecallingMetricsOut.bin", "EmpiricalPhasingMetricsOut.bin", "EventMetricsOut.bin",
-      "ExtractionMetricsOut.bin",  "ImageMetricsOut.bin",            "RegistrationMetricsOut.bin",
-      "ClusterStatsMetricsOut.bin", "DiversityMetricsOut.bin",       "RunInfoMetricsOut.bin",
-      "ImageQualityMetricsOut.bin", "BandEdgeXGridMetricsOut.bin",   "BandEdgeYGridMetricsOut.bin",
-      "FWHMGridMetricsOut.bin",     "OpticalModelMetricsOut.bin"};
+      "BasecallingMetricsOut.bin",   "EmpiricalPhasingMetricsOut.bin",
+      "EventMetricsOut.bin",         "ExtractionMetricsOut.bin",
+      "ImageMetricsOut.bin",         "RegistrationMetricsOut.bin",
+      "ClusterStatsMetricsOut.bin",  "DiversityMetricsOut.bin",
+      "RunInfoMetricsOut.bin",       "ImageQualityMetricsOut.bin",
+      "BandEdgeXGridMetricsOut.bin", "BandEdgeYGridMetricsOut.bin",
+      "FWHMGridMetricsOut.bin",      "OpticalModelMetricsOut.bin"};
   for (int c = 1; c <= cycles && model.interop_per_cycle > 0; ++c) {
     for (int i = 0; i < model.interop_per_cycle; ++i) {
       add(fmt::format("InterOp/C{}.1/{}", c, kPerCycle[static_cast<std::size_t>(i)]), 200'000);
     }
   }
   static constexpr std::array<std::string_view, 10> kTopLevel{
-      "TileMetricsOut.bin",      "QMetricsOut.bin",         "CorrectedIntMetricsOut.bin",
-      "ErrorMetricsOut.bin",     "ExtractionMetricsOut.bin", "ImageMetricsOut.bin",
-      "IndexMetricsOut.bin",     "QMetrics2030Out.bin",     "QMetricsByLaneOut.bin",
-      "EmpiricalPhasingMetricsOut.bin"};
-  const std::size_t top_level = model.layout == Layout::Bgzf ? 8 : model.layout == Layout::Cbcl ? 10 : 6;
+      "TileMetricsOut.bin",         "QMetricsOut.bin",
+      "CorrectedIntMetricsOut.bin", "ErrorMetricsOut.bin",
+      "ExtractionMetricsOut.bin",   "ImageMetricsOut.bin",
+      "IndexMetricsOut.bin",        "QMetrics2030Out.bin",
+      "QMetricsByLaneOut.bin",      "EmpiricalPhasingMetricsOut.bin"};
+  const std::size_t top_level = model.layout == Layout::Bgzf   ? 8
+                                : model.layout == Layout::Cbcl ? 10
+                                                               : 6;
   for (std::size_t i = 0; i < top_level; ++i) add(fmt::format("InterOp/{}", kTopLevel[i]), 500'000);
   // Logs, Config, Recipe.
   if (model.layout == Layout::Bgzf) {
@@ -284,13 +352,15 @@ std::string RunInfoXml(const Model& model, const Shape& shape, std::string_view 
   }
   std::string tiles;
   for (int l = 1; l <= model.lanes; ++l) {
-    for (int tile : Tiles(model, shape)) tiles += fmt::format("          <Tile>{}_{}</Tile>\n", l, tile);
+    for (int tile : Tiles(model, shape))
+      tiles += fmt::format("          <Tile>{}_{}</Tile>\n", l, tile);
   }
   return fmt::format(
       "<?xml version=\"1.0\"?>\n<RunInfo Version=\"5\">\n  <Run Id=\"{}\" Number=\"{}\">\n"
       "    <Flowcell>{}</Flowcell>\n    <Instrument>{}</Instrument>\n    <Date>{}</Date>\n"
       "    <Reads>\n{}    </Reads>\n"
-      "    <FlowcellLayout LaneCount=\"{}\" SurfaceCount=\"{}\" SwathCount=\"{}\" TileCount=\"{}\">\n"
+      "    <FlowcellLayout LaneCount=\"{}\" SurfaceCount=\"{}\" SwathCount=\"{}\" "
+      "TileCount=\"{}\">\n"
       "      <TileSet TileNamingConvention=\"FourDigit\">\n        <Tiles>\n{}        </Tiles>\n"
       "      </TileSet>\n    </FlowcellLayout>\n  </Run>\n</RunInfo>\n",
       run, 1, flowcell, instrument_id, run.substr(0, 6), reads, model.lanes, model.surfaces,
@@ -351,7 +421,8 @@ std::vector<Planned> RootFiles(const Model& model, const Shape& shape, std::stri
   fixed(model.layout == Layout::BclPerTile ? "runParameters.xml" : "RunParameters.xml",
         RunParametersXml(model, run, instrument_id));
   fixed("SampleSheet.csv", SampleSheet(model, shape, samples, random));
-  if (model.layout == Layout::Cbcl) fixed(model.name == "novaseqx" ? "RTA.cfg" : "RTA3.cfg", "[RTA]\n");
+  if (model.layout == Layout::Cbcl)
+    fixed(model.name == "novaseqx" ? "RTA.cfg" : "RTA3.cfg", "[RTA]\n");
   if (model.layout == Layout::Bgzf) fixed("RTAConfiguration.xml", "<RTAConfiguration/>\n");
   if (incomplete) return files;
   int read = 1;
@@ -360,23 +431,30 @@ std::vector<Planned> RootFiles(const Model& model, const Shape& shape, std::stri
     if (model.layout == Layout::Bgzf) {
       fixed(fmt::format("RTARead{}Complete.txt", read), "RTA read complete\r\n", 1);
     } else if (model.layout == Layout::BclPerTile) {
-      fixed(fmt::format("ImageAnalysis_Netcopy_complete_Read{}.txt", read), "Illumina RTA 1.18\n", 1);
+      fixed(fmt::format("ImageAnalysis_Netcopy_complete_Read{}.txt", read), "Illumina RTA 1.18\n",
+            1);
       fixed(fmt::format("Basecalling_Netcopy_complete_Read{}.txt", read), "Illumina RTA 1.18\n", 1);
     }
     ++read;
   }
   fixed("RTAComplete.txt", model.layout == Layout::Cbcl ? "" : "RTA complete\r\n", 2);
   switch (model.layout) {
-    case Layout::BclPerTile: fixed("Basecalling_Netcopy_complete.txt", "Illumina RTA 1.18\n", 2); break;
+    case Layout::BclPerTile:
+      fixed("Basecalling_Netcopy_complete.txt", "Illumina RTA 1.18\n", 2);
+      break;
     case Layout::Bgzf:
-      fixed("RunCompletionStatus.xml", "<RunCompletionStatus><CompletionStatus>CompletedAsPlanned"
-                                       "</CompletionStatus></RunCompletionStatus>\n", 3);
+      fixed("RunCompletionStatus.xml",
+            "<RunCompletionStatus><CompletionStatus>CompletedAsPlanned"
+            "</CompletionStatus></RunCompletionStatus>\n",
+            3);
       break;
     case Layout::Cbcl:
       if (model.name == "novaseqx") {
         fixed("RTAExited.txt", "0", 2);
-        fixed("RunCompletionStatus.xml", "<RunCompletionStatus><RunStatus>RunCompleted</RunStatus>"
-                                         "</RunCompletionStatus>\n", 3);
+        fixed("RunCompletionStatus.xml",
+              "<RunCompletionStatus><RunStatus>RunCompleted</RunStatus>"
+              "</RunCompletionStatus>\n",
+              3);
       } else {
         fixed("SequenceComplete.txt", "", 3);
       }
@@ -391,7 +469,8 @@ std::vector<Planned> RootFiles(const Model& model, const Shape& shape, std::stri
 std::size_t CountFiles(const Model& model, const Shape& shape) {
   const auto lanes = static_cast<std::size_t>(model.lanes);
   const auto cycles = static_cast<std::size_t>(shape.Cycles());
-  const auto tiles = static_cast<std::size_t>(model.surfaces * model.swaths * shape.tiles_per_swath);
+  const auto tiles =
+      static_cast<std::size_t>(model.surfaces * model.swaths * shape.tiles_per_swath);
   std::size_t count = 12 + 5 + cycles;  // root, Logs/Config/Recipe, per-cycle logs
   switch (model.layout) {
     case Layout::Cbcl: {
@@ -555,7 +634,9 @@ int main(int argc, char** argv) {
       fmt::format("{}{:05d}", model.id_prefix, 100 + random.Below(900));
   std::string flowcell;
   for (int i = 0; i < 5; ++i) flowcell += "ABCDEFGHJKLMNPRSTVWXYZ0123456789"[random.Below(32)];
-  flowcell += model.name == "novaseqx" ? "LT3" : model.name.starts_with("novaseq") ? "DRXX" : "BGX2";
+  flowcell += model.name == "novaseqx"            ? "LT3"
+              : model.name.starts_with("novaseq") ? "DRXX"
+                                                  : "BGX2";
   const std::string date = model.name == "novaseqx" ? "20240531" : "240531";
   const std::string run =
       args.run_name.empty()
@@ -586,7 +667,8 @@ int main(int argc, char** argv) {
   std::error_code error;
   fs::create_directories(run_dir, error);
   if (error) {
-    fmt::print(stderr, "sluice-gen-illumina: cannot create {}: {}\n", run_dir.string(), error.message());
+    fmt::print(stderr, "sluice-gen-illumina: cannot create {}: {}\n", run_dir.string(),
+               error.message());
     return 1;
   }
   std::uint64_t total = 0;

@@ -7,8 +7,8 @@
 
 #include <map>
 
-#include "unit/illumina/illumina_test_util.hpp"
 #include "support/temp_dir.hpp"
+#include "unit/illumina/illumina_test_util.hpp"
 
 namespace sluice::illumina {
 namespace {
@@ -40,9 +40,9 @@ TEST(MonitorConfigFixtures, ExampleConfigReadsUnchanged) {
   EXPECT_EQ(config->completion, CompletionPolicy::PerInstrument);
   ASSERT_EQ(config->monitor.size(), 2u);
   const MonitorSection& first = config->monitor[0];
-  EXPECT_EQ(first.monitored_directories,
-            (std::vector<std::string>{"/absolute/path/to/sequencer_1",
-                                      "/absolute/path/to/sequencer_2"}));
+  EXPECT_EQ(
+      first.monitored_directories,
+      (std::vector<std::string>{"/absolute/path/to/sequencer_1", "/absolute/path/to/sequencer_2"}));
   EXPECT_EQ(first.bucket, "bucket_A");
   EXPECT_EQ(first.remote_path, "/");
   ASSERT_TRUE(first.sample_regex.has_value());
@@ -57,14 +57,14 @@ TEST(MonitorConfigFixtures, ExampleConfigReadsUnchanged) {
 
 TEST(MonitorConfigFixtures, EveryFixtureConfigIsValid) {
   SLUICE_REQUIRE_SHARED(S3UploadFixtures());
-  for (const char* relative : {"example/example_config.json",
-                               "tests/e2e/test_data/configs/example_config.json",
-                               "tests/unit/test_data/test_config.json"}) {
+  for (const char* relative :
+       {"example/example_config.json", "tests/e2e/test_data/configs/example_config.json",
+        "tests/unit/test_data/test_config.json"}) {
     SCOPED_TRACE(relative);
     const ConfigCheck check =
         CheckMonitorConfig(ReadFile(S3UploadFixtures() / relative), NoDirectoryChecks());
-    EXPECT_TRUE(check.problems.empty()) << check.problems.front().path << ": "
-                                        << check.problems.front().message;
+    EXPECT_TRUE(check.problems.empty())
+        << check.problems.front().path << ": " << check.problems.front().message;
     EXPECT_TRUE(check.config.has_value());
   }
 }
@@ -107,7 +107,8 @@ TEST(MonitorConfig, BadConfigReportsEveryProblemAtOnce) {
       },
       "not a section",
       {
-        "monitored_directories": [")" + (dir / "absent").string() + R"(", 3],
+        "monitored_directories": [")" +
+                           (dir / "absent").string() + R"(", 3],
         "bucket": 7,
         "remote_path": "/a/../b",
         "exclude_patterns": "Thumbnail_Images/"
@@ -140,8 +141,7 @@ TEST(MonitorConfig, BadConfigReportsEveryProblemAtOnce) {
       "$.monitor[0].exclude_patterns[1]: " + PyRegex::Compile("(unclosed").error().message,
       "$.monitor[0].exclude_patterns[2]: must not be empty",
       "$.monitor[1]: must be an object, found a string",
-      "$.monitor[2].monitored_directories[0]: '" + (dir / "absent").string() +
-          "' does not exist",
+      "$.monitor[2].monitored_directories[0]: '" + (dir / "absent").string() + "' does not exist",
       "$.monitor[2].monitored_directories[1]: must be a string, found an integer",
       "$.monitor[2].bucket: must be a string, found an integer",
       "$.monitor[2].remote_path: remote_path '/a/../b' has a '..' segment",
@@ -154,22 +154,24 @@ TEST(MonitorConfig, BadConfigReportsEveryProblemAtOnce) {
   auto parsed = ParseMonitorConfig(text);
   ASSERT_FALSE(parsed);
   EXPECT_EQ(parsed.error().code, ErrorCode::InvalidArgument);
-  EXPECT_TRUE(parsed.error().message.starts_with(
-      std::to_string(check.problems.size()) + " errors found in config:\n\t$.monitr: "));
+  EXPECT_TRUE(parsed.error().message.starts_with(std::to_string(check.problems.size()) +
+                                                 " errors found in config:\n\t$.monitr: "));
 }
 
 TEST(MonitorConfig, AcceptsModernKeysAndFixesS3UploadDefaults) {
   TempDir dir;
   const std::string text = R"({
     "log_level": "warn",
-    "log_dir": ")" + (dir / "logs/new").string() + R"(",
+    "log_dir": ")" + (dir / "logs/new").string() +
+                           R"(",
     "slack_alert_webhook": "https://hooks.slack.com/services/A/B",
     "checksum": "none",
     "storage_class": "STANDARD_IA",
     "webhook": "https://example.org/hook",
     "aws_profile": "lab",
     "completion": "any",
-    "monitor": [{"monitored_directories": [")" + dir.Path().string() + R"("],
+    "monitor": [{"monitored_directories": [")" +
+                           dir.Path().string() + R"("],
                  "bucket": "b", "remote_path": "/runs", "storage_class": "DEEP_ARCHIVE"}]
   })";
   auto config = ParseMonitorConfig(text);

@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <map>
 
-#include "unit/illumina/illumina_test_util.hpp"
 #include "support/temp_dir.hpp"
+#include "unit/illumina/illumina_test_util.hpp"
 
 namespace sluice::illumina {
 namespace {
@@ -23,17 +23,16 @@ using testing::WriteFile;
 
 struct Expected {
   bool is_run;
-  bool complete;                // PerInstrument
-  bool complete_any_marker;     // s3_upload's rule
+  bool complete;             // PerInstrument
+  bool complete_any_marker;  // s3_upload's rule
   Instrument instrument;
-  std::string_view marker;      // PerInstrument
+  std::string_view marker;  // PerInstrument
 };
 
 // Every run folder of shared/data/illumina (research §4), what its markers say.
 const std::map<std::string, Expected>& RealRuns() {
   static const std::map<std::string, Expected> runs{
-      {"hiseq2500/140923_SN7001179_0208_BC59Y4ACXX",
-       {true, false, false, Instrument::HiSeq, ""}},
+      {"hiseq2500/140923_SN7001179_0208_BC59Y4ACXX", {true, false, false, Instrument::HiSeq, ""}},
       {"miseq/130417_M00146_0021_000000000-A2WDF", {true, false, false, Instrument::MiSeq, ""}},
       {"miseq/180430_M05898_0007_000000000-BR92R", {true, false, false, Instrument::MiSeq, ""}},
       {"nextseq2000/200722_VH00123_5_AAAFWVYM5",
@@ -47,12 +46,10 @@ const std::map<std::string, Expected>& RealRuns() {
       // Only RTAComplete.txt: enough for s3_upload, not for a NovaSeq (TACA#308).
       {"novaseq6000/201125_A00291_0321_AHWHKYDRXX",
        {true, false, true, Instrument::NovaSeq6000, ""}},
-      {"novaseqx/20230418_LH00130_0003_B223YTFLT3",
-       {true, false, false, Instrument::NovaSeqX, ""}},
+      {"novaseqx/20230418_LH00130_0003_B223YTFLT3", {true, false, false, Instrument::NovaSeqX, ""}},
       {"novaseqx/20231108_LH00188_0028_B22F52TLT3",
        {true, true, true, Instrument::NovaSeqX, "CopyComplete.txt"}},
-      {"novaseqx/20251210_LH00224_0271_B23FF7CLT4",
-       {true, false, false, Instrument::NovaSeqX, ""}},
+      {"novaseqx/20251210_LH00224_0271_B23FF7CLT4", {true, false, false, Instrument::NovaSeqX, ""}},
   };
   return runs;
 }
@@ -65,8 +62,8 @@ TEST(RunCompletionRealData, EveryRealRunFolderIsJudgedAsItsMarkersSay) {
       continue;
     }
     for (const auto& run_dir : fs::directory_iterator(instrument_dir.path())) {
-      const std::string name = instrument_dir.path().filename().string() + "/" +
-                               run_dir.path().filename().string();
+      const std::string name =
+          instrument_dir.path().filename().string() + "/" + run_dir.path().filename().string();
       SCOPED_TRACE(name);
       const auto it = RealRuns().find(name);
       ASSERT_NE(it, RealRuns().end()) << "new fixture: add its expectation to RealRuns()";
@@ -106,10 +103,10 @@ TEST(RunCompletionRealData, NextSeqListsAllItsMarkers) {
   SLUICE_REQUIRE_SHARED(run);
   auto completion = CheckRunCompletion(run);
   ASSERT_TRUE(completion);
-  EXPECT_EQ(completion->markers_present,
-            (std::vector<std::string>{"RTAComplete.txt", "RTARead1Complete.txt",
-                                      "RTARead2Complete.txt", "RTARead3Complete.txt",
-                                      "RunCompletionStatus.xml"}));
+  EXPECT_EQ(
+      completion->markers_present,
+      (std::vector<std::string>{"RTAComplete.txt", "RTARead1Complete.txt", "RTARead2Complete.txt",
+                                "RTARead3Complete.txt", "RunCompletionStatus.xml"}));
   EXPECT_EQ(completion->instrument.evidence,
             "RunParameters.xml ApplicationName 'NextSeq Control Software'");
 }
@@ -172,10 +169,10 @@ TEST(EnumerateRunFiles, ListsRegularFilesWithSizesAndSkipsDotEntries) {
 
   auto listing = EnumerateRunFiles(run);
   ASSERT_TRUE(listing) << listing.error().ToString();
-  EXPECT_EQ(Paths(listing->files),
-            (std::vector<std::string>{"CopyComplete.txt",
-                                      "Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl",
-                                      "RunInfo.xml"}));
+  EXPECT_EQ(
+      Paths(listing->files),
+      (std::vector<std::string>{
+          "CopyComplete.txt", "Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl", "RunInfo.xml"}));
   EXPECT_EQ(listing->total_bytes, 1010u);
   EXPECT_EQ(listing->files[0].marker_rank, 4);
   EXPECT_EQ(listing->files[1].size_bytes, 1000u);
@@ -342,8 +339,7 @@ TEST(ReadSamplesheets, RealNovaSeqXRunHasTwoIdenticalSheets) {
   const SamplesheetChoice choice = ChooseSamplesheet(*sheets);
   EXPECT_EQ(choice.kind, SamplesheetChoiceKind::Chosen);
   EXPECT_EQ(choice.chosen, "SampleSheet.csv");
-  EXPECT_EQ(choice.names,
-            (std::vector<std::string>{"CorrectSampleSheet.csv", "SampleSheet.csv"}));
+  EXPECT_EQ(choice.names, (std::vector<std::string>{"CorrectSampleSheet.csv", "SampleSheet.csv"}));
 }
 
 TEST(RunInfoMtime, IsTheMaxAgeClock) {
@@ -368,8 +364,7 @@ TEST(WriteFileAtomically, CreatesParentsAndReplacesContent) {
   ASSERT_TRUE(WriteFileAtomically(path, "one"));
   ASSERT_TRUE(WriteFileAtomically(path, "two"));
   EXPECT_EQ(ReadTextFile(path).value(), "two");
-  EXPECT_EQ(std::distance(fs::directory_iterator(path.parent_path()), fs::directory_iterator()),
-            1);
+  EXPECT_EQ(std::distance(fs::directory_iterator(path.parent_path()), fs::directory_iterator()), 1);
   EXPECT_EQ(ReadTextFile(path, 2).error().code, ErrorCode::InvalidArgument);
 }
 

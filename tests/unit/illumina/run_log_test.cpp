@@ -25,9 +25,8 @@ TEST(RunLogFixtures, CompleteLogReads) {
   EXPECT_EQ(log->total_uploaded_files, 2);
   EXPECT_EQ(log->total_failed_upload, 0);
   EXPECT_TRUE(log->failed_upload_files.empty());
-  EXPECT_EQ(log->uploaded_files,
-            (std::vector<std::pair<std::string, std::string>>{{"file1.txt", "abc123"},
-                                                              {"file2.txt", "def456"}}));
+  EXPECT_EQ(log->uploaded_files, (std::vector<std::pair<std::string, std::string>>{
+                                     {"file1.txt", "abc123"}, {"file2.txt", "def456"}}));
   EXPECT_EQ(StateOf(*log), UploadState::Uploaded);
 }
 
@@ -94,15 +93,18 @@ TEST(ParseRunLog, RejectsDamagedLogs) {
   auto missing = ParseRunLog(R"({"run_id": "r", "run_path": "/p"})");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().message, "missing key 'completed'");
-  auto wrong = ParseRunLog(
-      R"({"run_id": "r", "run_path": "/p", "completed": "yes"})");
+  auto wrong = ParseRunLog(R"({"run_id": "r", "run_path": "/p", "completed": "yes"})");
   EXPECT_EQ(wrong.error().message, "'completed' is not a boolean");
 }
 
 TEST(MergeUploadPass, FollowsWriteUploadStateToLog) {
   // First pass: 4 of 5 uploaded, RunInfo.xml failed (the e2e resume scenario, research §2).
-  UploadPass first{"run_1", "/seq/run_1", 5,
-                   {{"/seq/run_1/a", "e1"}, {"/seq/run_1/b", "e2"}, {"/seq/run_1/c", "e3"},
+  UploadPass first{"run_1",
+                   "/seq/run_1",
+                   5,
+                   {{"/seq/run_1/a", "e1"},
+                    {"/seq/run_1/b", "e2"},
+                    {"/seq/run_1/c", "e3"},
                     {"/seq/run_1/d", "e4"}},
                    {"/seq/run_1/RunInfo.xml"}};
   RunLog log = MergeUploadPass(std::nullopt, first);
@@ -128,15 +130,16 @@ TEST(MergeUploadPass, FollowsWriteUploadStateToLog) {
   UploadPass third{"run_1", "/seq/run_1", 6, {{"/seq/run_1/a", "new"}}, {"/seq/run_1/x"}};
   log = MergeUploadPass(log, third);
   EXPECT_TRUE(log.completed);
-  EXPECT_EQ(log.uploaded_files.front(), (std::pair<std::string, std::string>{"/seq/run_1/a", "new"}));
+  EXPECT_EQ(log.uploaded_files.front(),
+            (std::pair<std::string, std::string>{"/seq/run_1/a", "new"}));
   EXPECT_EQ(log.total_local_files, 5);  // kept from the first write
 }
 
 TEST(UploadedRelativePaths, DropsPathsOfAnotherMount) {
   RunLog log;
   log.run_path = "/old/mount/run_1/";
-  log.uploaded_files = {{"/old/mount/run_1/Data/x.cbcl", "e"}, {"/elsewhere/run_1/y", "e"},
-                        {"rel/z", "e"}};
+  log.uploaded_files = {
+      {"/old/mount/run_1/Data/x.cbcl", "e"}, {"/elsewhere/run_1/y", "e"}, {"rel/z", "e"}};
   EXPECT_EQ(UploadedRelativePaths(log), (std::vector<std::string>{"Data/x.cbcl", "rel/z"}));
   EXPECT_EQ(UploadedRelativePaths(log, "/elsewhere/run_1"),
             (std::vector<std::string>{"rel/z", "y"}));

@@ -101,8 +101,10 @@ TEST(GuessInstrument, EveryXmlExampleGivesItsInstrument) {
   SLUICE_REQUIRE_SHARED(examples);
   // File-name stem after "runParameters." / "RunParameters." → expected family.
   const std::vector<std::pair<std::string, Instrument>> by_stem{
-      {"hiseq", Instrument::HiSeq},        {"miseq", Instrument::MiSeq},
-      {"nextseq", Instrument::NextSeq500}, {"novaseqx", Instrument::NovaSeqX},
+      {"hiseq", Instrument::HiSeq},
+      {"miseq", Instrument::MiSeq},
+      {"nextseq", Instrument::NextSeq500},
+      {"novaseqx", Instrument::NovaSeqX},
       {"novaseq", Instrument::NovaSeq6000}};
   int checked = 0;
   for (const char* sub : {"run_params", "run_info"}) {
@@ -118,8 +120,8 @@ TEST(GuessInstrument, EveryXmlExampleGivesItsInstrument) {
         }
       }
       const std::string xml = ReadFile(entry.path());
-      const InstrumentGuess guess = std::string(sub) == "run_params" ? GuessInstrument(xml, "")
-                                                                     : GuessInstrument("", xml);
+      const InstrumentGuess guess =
+          std::string(sub) == "run_params" ? GuessInstrument(xml, "") : GuessInstrument("", xml);
       if (name == "runInfo.nextseq.xml" || name == "runInfo.novaseqx.xml") {
         // Instrument ids "ML-PT1-15" and "Pi1-9" (pre-production instruments) have no known
         // prefix: only RunParameters tells.
@@ -144,8 +146,9 @@ TEST(GuessInstrument, RunParametersWinsOverTheInstrumentId) {
   EXPECT_EQ(guess.evidence, "RunParameters.xml InstrumentType 'NovaSeqXPlus'");
   EXPECT_EQ(guess.run_id, "r");
   EXPECT_EQ(guess.flowcell, "22F52TLT3");
-  EXPECT_EQ(GuessInstrument("not xml", "<RunInfo><Run><Instrument>MN00123</Instrument></Run>"
-                                       "</RunInfo>")
+  EXPECT_EQ(GuessInstrument("not xml",
+                            "<RunInfo><Run><Instrument>MN00123</Instrument></Run>"
+                            "</RunInfo>")
                 .instrument,
             Instrument::MiniSeq);
   EXPECT_EQ(GuessInstrument("", "").instrument, Instrument::Unknown);
@@ -182,12 +185,10 @@ TEST(MarkerRank, MarkersAreRootFilesInInstrumentOrder) {
 }
 
 TEST(SortForUpload, LargestFirstThenMarkersInOrder) {
-  std::vector<RunFile> files{{"CopyComplete.txt", 0, {}, 4, false},
-                             {"small", 1, {}, 0, false},
-                             {"RTAComplete.txt", 5, {}, 2, false},
-                             {"big", 100, {}, 0, false},
-                             {"SequenceComplete.txt", 0, {}, 3, false},
-                             {"also_small", 1, {}, 0, false}};
+  std::vector<RunFile> files{
+      {"CopyComplete.txt", 0, {}, 4, false},     {"small", 1, {}, 0, false},
+      {"RTAComplete.txt", 5, {}, 2, false},      {"big", 100, {}, 0, false},
+      {"SequenceComplete.txt", 0, {}, 3, false}, {"also_small", 1, {}, 0, false}};
   SortForUpload(files);
   std::vector<std::string> order;
   for (const auto& file : files) order.push_back(file.relative_path);

@@ -19,11 +19,11 @@ using testing::ReadFile;
 using testing::S3UploadFixtures;
 
 struct RealSheet {
-  std::string path;       // under shared/data
+  std::string path;  // under shared/data
   int version;
   std::string data_section;
-  std::size_t rows;       // sample rows
-  std::size_t distinct;   // distinct Sample_IDs
+  std::size_t rows;      // sample rows
+  std::size_t distinct;  // distinct Sample_IDs
   std::string first_id;
   std::string last_id;
 };
@@ -34,16 +34,16 @@ const std::vector<RealSheet>& RealSheets() {
        "Unique_Sample_ID", "Unique_Sample_ID"},
       {"illumina/miseq/180430_M05898_0007_000000000-BR92R/SampleSheet.csv", 1, "Data", 192, 192,
        "11288HJpool10__11155GE0097L01", "11288HJpool20__11288HJ1880L01"},
-      {"illumina/miseq/180430_M05898_0007_000000000-BR92R/SampleSheet.csv.0", 1, "Data", 192,
-       192, "11288HJpool10__11155GE0097L01", "11288HJpool20__11288HJ1880L01"},
+      {"illumina/miseq/180430_M05898_0007_000000000-BR92R/SampleSheet.csv.0", 1, "Data", 192, 192,
+       "11288HJpool10__11155GE0097L01", "11288HJpool20__11288HJ1880L01"},
       {"illumina/novaseq6000/190927_A00689_0069_BHLYWYDSXX/CorrectSampleSheet.csv", 2,
        "BCLConvert_Data", 492, 123, "ACC6217A12", "ACC6152A10"},
       {"illumina/novaseq6000/201125_A00291_0321_AHWHKYDRXX/SampleSheet.csv", 1, "Data", 4, 2,
        "12010OCpool01__12010OC0001L01", "12010OCpool01__12010OC0002L01"},
       {"illumina/novaseqx/20231108_LH00188_0028_B22F52TLT3/CorrectSampleSheet.csv", 2,
        "BCLConvert_Data", 192, 24, "ACC13169A1", "ACC13087A21"},
-      {"illumina/novaseqx/20231108_LH00188_0028_B22F52TLT3/SampleSheet.csv", 2,
-       "BCLConvert_Data", 192, 24, "ACC13169A1", "ACC13087A21"},
+      {"illumina/novaseqx/20231108_LH00188_0028_B22F52TLT3/SampleSheet.csv", 2, "BCLConvert_Data",
+       192, 24, "ACC13169A1", "ACC13087A21"},
       {"s3_upload_fixtures/tests/e2e/test_data/example_samplesheet.csv", 1, "Data", 10, 10,
        "sample_1_assay_1", "sample_10_assay_1"},
   };
@@ -77,7 +77,8 @@ TEST(SamplesheetRealData, EveryRealSamplesheetParses) {
 
 TEST(SamplesheetRealData, LaneFirstHeadersParseWhereS3UploadFailed) {
   // research §1.5: s3_upload returned None for these (bug B6).
-  const fs::path path = IlluminaData() / "novaseq6000/190927_A00689_0069_BHLYWYDSXX/CorrectSampleSheet.csv";
+  const fs::path path =
+      IlluminaData() / "novaseq6000/190927_A00689_0069_BHLYWYDSXX/CorrectSampleSheet.csv";
   SLUICE_REQUIRE_SHARED(path);
   auto sheet = ParseSamplesheet(ReadFile(path));
   ASSERT_TRUE(sheet);
@@ -96,10 +97,11 @@ TEST(SamplesheetRealData, FixtureSheetPassesTheExampleSampleRegex) {
   ASSERT_TRUE(sheet);
   EXPECT_TRUE(SamplesNotMatching(*sheet, PyRegex::Compile("_assay_1").value()).empty());
   EXPECT_EQ(SamplesNotMatching(*sheet, PyRegex::Compile("_assay_2").value()).size(), 10u);
-  EXPECT_EQ(SamplesNotMatching(*sheet, PyRegex::Compile("sample_1_").value()),
-            (std::vector<std::string>{"sample_2_assay_1", "sample_3_assay_1", "sample_4_assay_1",
-                                      "sample_5_assay_1", "sample_6_assay_1", "sample_7_assay_1",
-                                      "sample_8_assay_1", "sample_9_assay_1", "sample_10_assay_1"}));
+  EXPECT_EQ(
+      SamplesNotMatching(*sheet, PyRegex::Compile("sample_1_").value()),
+      (std::vector<std::string>{"sample_2_assay_1", "sample_3_assay_1", "sample_4_assay_1",
+                                "sample_5_assay_1", "sample_6_assay_1", "sample_7_assay_1",
+                                "sample_8_assay_1", "sample_9_assay_1", "sample_10_assay_1"}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -130,8 +132,9 @@ TEST(ParseSamplesheet, ToleratesCrlfBomExcelCommasAndBlankLines) {
             expected);
   EXPECT_EQ(Ids("# comment\n\n[Data]\n\n\nSample_ID,index\n\ns1_assay_1,A\n\n\ns2_assay_1,C\n\n"),
             expected);
-  EXPECT_EQ(Ids("[Data]\nSample_ID,Description\n\"s1_assay_1\",\"a, b\"\ns2_assay_1,\"say \"\"x\"\"\"\n"),
-            expected);
+  EXPECT_EQ(
+      Ids("[Data]\nSample_ID,Description\n\"s1_assay_1\",\"a, b\"\ns2_assay_1,\"say \"\"x\"\"\"\n"),
+      expected);
 }
 
 TEST(ParseSamplesheet, DataSectionEndsAtTheNextSection) {

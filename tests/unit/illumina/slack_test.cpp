@@ -19,7 +19,8 @@ TEST(SlackMessages, SuccessAndFailureTextsAreS3UploadsWords) {
             ":white_check_mark:  *S3 Upload*: Successfully uploaded 2 runs\n\t\t\xE2\x80\xA2 "
             "run_1\n\t\t\xE2\x80\xA2 run_2");
   // The e2e tests' exact expectation (research §1.9).
-  EXPECT_EQ(FailureMessage(kOne), ":x:  *S3 Upload*: Failed uploading 1 run\n\t\t\xE2\x80\xA2 run_1");
+  EXPECT_EQ(FailureMessage(kOne),
+            ":x:  *S3 Upload*: Failed uploading 1 run\n\t\t\xE2\x80\xA2 run_1");
   EXPECT_EQ(CombinedMessage(kOne, kTwo), SuccessMessage(kOne) + "\n\n" + FailureMessage(kTwo));
   EXPECT_EQ(CombinedMessage({}, kOne), FailureMessage(kOne));
   EXPECT_EQ(CombinedMessage({}, {}), "");

@@ -17,10 +17,10 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr std::array<std::string_view, 13> kTopKeys{
-    "max_cores",   "max_threads",   "max_age", "log_level", "log_dir",
-    "slack_log_webhook", "slack_alert_webhook", "monitor",
+    "max_cores", "max_threads", "max_age", "log_level", "log_dir", "slack_log_webhook",
+    "slack_alert_webhook", "monitor",
     // sluice additions
-    "checksum",    "storage_class", "webhook", "aws_profile", "completion"};
+    "checksum", "storage_class", "webhook", "aws_profile", "completion"};
 
 constexpr std::array<std::string_view, 6> kSectionKeys{
     "monitored_directories", "bucket", "remote_path", "sample_regex", "exclude_patterns",
@@ -29,9 +29,9 @@ constexpr std::array<std::string_view, 6> kSectionKeys{
 
 // PutObject x-amz-storage-class values (Amazon S3 API Reference, PutObject).
 constexpr std::array<std::string_view, 11> kStorageClasses{
-    "STANDARD",   "REDUCED_REDUNDANCY", "STANDARD_IA",  "ONEZONE_IA",
-    "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS",
-    "GLACIER_IR", "SNOW",               "EXPRESS_ONEZONE"};
+    "STANDARD",       "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+    "GLACIER",        "DEEP_ARCHIVE",       "OUTPOSTS",    "GLACIER_IR", "SNOW",
+    "EXPRESS_ONEZONE"};
 
 std::size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -126,8 +126,7 @@ class Checker {
     return static_cast<int>(number);
   }
 
-  std::optional<std::string> String(const Json& value, const std::string& path,
-                                    bool non_empty) {
+  std::optional<std::string> String(const Json& value, const std::string& path, bool non_empty) {
     if (!value.is_string()) {
       Problem(path, fmt::format("must be a string, found {}", TypeName(value)));
       return std::nullopt;
@@ -159,7 +158,7 @@ class Checker {
         return;
       }
       const int rounded = static_cast<int>(level / 10 * 10);
-      static constexpr std::array<std::string_view, 6> kNames{"NOTSET", "DEBUG",  "INFO",
+      static constexpr std::array<std::string_view, 6> kNames{"NOTSET",  "DEBUG", "INFO",
                                                               "WARNING", "ERROR", "CRITICAL"};
       config_.log_level = std::string(kNames[static_cast<std::size_t>(rounded / 10)]);
       return;
@@ -215,7 +214,8 @@ class Checker {
             Problem("$.log_dir", fmt::format("'{}' is not writable", config_.log_dir.string()));
           }
           break;
-        case DirectoryStatus::Creatable: break;
+        case DirectoryStatus::Creatable:
+          break;
         case DirectoryStatus::NotDirectory:
           Problem("$.log_dir", fmt::format("'{}' is not a directory", config_.log_dir.string()));
           break;
@@ -228,8 +228,9 @@ class Checker {
     for (const char* key : {"slack_log_webhook", "slack_alert_webhook"}) {
       if (const auto it = json.find(key); it != json.end()) {
         auto url = String(*it, fmt::format("$.{}", key), false);
-        if (url) (std::string_view(key) == "slack_log_webhook" ? config_.slack_log_webhook
-                                                                : config_.slack_alert_webhook) = *url;
+        if (url)
+          (std::string_view(key) == "slack_log_webhook" ? config_.slack_log_webhook
+                                                        : config_.slack_alert_webhook) = *url;
       }
     }
     if (const auto it = json.find("webhook"); it != json.end()) {
@@ -307,7 +308,8 @@ class Checker {
         if (options_.check_directories) {
           switch (InspectDirectory(*dir)) {
             case DirectoryStatus::Exists:
-            case DirectoryStatus::Creatable: break;
+            case DirectoryStatus::Creatable:
+              break;
             case DirectoryStatus::NotDirectory:
               Problem(item_path, fmt::format("'{}' is not a directory", *dir));
               break;

@@ -36,9 +36,9 @@ namespace sluice::illumina {
 /// One `monitor[]` section.
 struct MonitorSection {
   std::vector<std::string> monitored_directories;  ///< folders whose sub-folders are runs
-  std::string bucket;       ///< destination bucket
+  std::string bucket;                              ///< destination bucket
   std::string remote_path;  ///< as written ("/" = bucket root); normalise with NormaliseRemotePath
-  std::optional<PyRegex> sample_regex;  ///< every sample must match, when set
+  std::optional<PyRegex> sample_regex;        ///< every sample must match, when set
   std::vector<std::string> exclude_patterns;  ///< as written
   ExcludeFilter exclude;                      ///< exclude_patterns compiled
   std::optional<std::string> storage_class;   ///< this section's, else MonitorConfig's

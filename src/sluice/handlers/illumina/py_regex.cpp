@@ -54,15 +54,24 @@ Result<TranslatedRegex> TranslatePythonRegex(std::string_view pattern) {
          std::isalpha(static_cast<unsigned char>(pattern[i + 2])) != 0 && pattern[i + 2] != 'P') {
     std::size_t j = i + 2;
     while (j < pattern.size() && std::isalpha(static_cast<unsigned char>(pattern[j])) != 0) ++j;
-    if (j >= pattern.size()) return Fail(ErrorCode::InvalidArgument, "unclosed '(?' flag group",
-                                         fmt::format("regex '{}'", pattern));
+    if (j >= pattern.size())
+      return Fail(ErrorCode::InvalidArgument, "unclosed '(?' flag group",
+                  fmt::format("regex '{}'", pattern));
     if (pattern[j] != ')') return Unsupported(pattern, "a scoped flag group '(?flags:...)'");
     for (char flag : pattern.substr(i + 2, j - i - 2)) {
       switch (flag) {
-        case 'i': out.icase = true; break;
-        case 's': case 'a': case 'u': case 'L': break;
-        case 'm': return Unsupported(pattern, "the multiline flag '(?m)'");
-        case 'x': return Unsupported(pattern, "the verbose flag '(?x)'");
+        case 'i':
+          out.icase = true;
+          break;
+        case 's':
+        case 'a':
+        case 'u':
+        case 'L':
+          break;
+        case 'm':
+          return Unsupported(pattern, "the multiline flag '(?m)'");
+        case 'x':
+          return Unsupported(pattern, "the verbose flag '(?x)'");
         default:
           return Fail(ErrorCode::InvalidArgument, fmt::format("unknown flag '{}'", flag),
                       fmt::format("regex '{}'", pattern));
@@ -161,7 +170,9 @@ Result<TranslatedRegex> TranslatePythonRegex(std::string_view pattern) {
       case '}':
         re += "\\}";
         break;
-      case '*': case '+': case '?':
+      case '*':
+      case '+':
+      case '?':
         re += c;
         if (i + 1 < pattern.size() && pattern[i + 1] == '+') {
           return Unsupported(pattern, "a possessive quantifier");

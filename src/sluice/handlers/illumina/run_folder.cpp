@@ -2,9 +2,8 @@
 #include "sluice/handlers/illumina/run_folder.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -69,7 +68,8 @@ Result<std::vector<std::string>> RootFileNames(const fs::path& dir) {
 
 /// True when `inner` equals `outer` or lies below it (both canonical).
 bool IsWithin(const fs::path& inner, const fs::path& outer) {
-  auto [outer_end, inner_it] = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
+  auto [outer_end, inner_it] =
+      std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
   return outer_end == outer.end();
 }
 
@@ -273,8 +273,8 @@ Status WriteFileAtomically(const fs::path& path, std::string_view bytes) {
   const fs::path temp = dir / fmt::format(".{}.tmp-{:08x}", path.filename().string(), random());
   auto fail_errno = [&](std::string_view operation) {
     const int saved = errno;
-    const ErrorCode code = (saved == EACCES || saved == EPERM) ? ErrorCode::PermissionDenied
-                                                               : ErrorCode::Transient;
+    const ErrorCode code =
+        (saved == EACCES || saved == EPERM) ? ErrorCode::PermissionDenied : ErrorCode::Transient;
     return Fail(code, std::strerror(saved), fmt::format("{} {}", operation, temp.string()));
   };
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

@@ -99,7 +99,8 @@ Result<std::vector<SamplesheetFile>> ReadSamplesheets(const std::filesystem::pat
 /// following symlinks, skipping dot-directories, sorted by name. Whether each is a run is for
 /// CheckRunCompletion to say. NotFound when `monitored_dir` does not exist (s3_upload crashed
 /// there; the NT fork warns and skips, which the caller may do).
-Result<std::vector<std::filesystem::path>> ListRunFolders(const std::filesystem::path& monitored_dir);
+Result<std::vector<std::filesystem::path>> ListRunFolders(
+    const std::filesystem::path& monitored_dir);
 
 /// Reads a whole file of at most `max_bytes`. NotFound, PermissionDenied, Transient (I/O), or
 /// InvalidArgument when the file is larger than `max_bytes`.

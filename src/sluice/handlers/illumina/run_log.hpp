@@ -27,10 +27,10 @@ namespace sluice::illumina {
 
 /// One run's upload state.
 struct RunLog {
-  std::string run_id;    ///< run folder name, e.g. "181024_A01295_001_ABC123"
-  std::string run_path;  ///< the run folder's local path as uploaded
-  bool completed = false;              ///< every file uploaded, none failed (never reset)
-  std::int64_t total_local_files = 0;  ///< files in the run at the first write (kept after)
+  std::string run_id;                     ///< run folder name, e.g. "181024_A01295_001_ABC123"
+  std::string run_path;                   ///< the run folder's local path as uploaded
+  bool completed = false;                 ///< every file uploaded, none failed (never reset)
+  std::int64_t total_local_files = 0;     ///< files in the run at the first write (kept after)
   std::int64_t total_uploaded_files = 0;  ///< summed over passes
   std::int64_t total_failed_upload = 0;   ///< failures of the latest pass only
   std::vector<std::string> failed_upload_files;  ///< local paths that failed in the latest pass
@@ -55,8 +55,8 @@ std::string FormatRunLog(const RunLog& log);
 
 /// The result of one upload pass over a run, as s3_upload's `write_upload_state_to_log` gets it.
 struct UploadPass {
-  std::string run_id;    ///< run folder name
-  std::string run_path;  ///< the run folder's local path
+  std::string run_id;            ///< run folder name
+  std::string run_path;          ///< the run folder's local path
   std::int64_t local_files = 0;  ///< number of files of the whole run listed in this pass
   /// files uploaded in this pass: local path → ETag (quotes stripped)
   std::vector<std::pair<std::string, std::string>> uploaded;

@@ -95,8 +95,8 @@ Instrument FromInstrumentId(std::string_view id, std::string_view* matched) {
 }
 
 bool IsCompletionMarker(std::string_view name, Instrument instrument, CompletionPolicy policy) {
-  const bool any_s3_upload = name == kCopyComplete || name == kRtaCompleteTxt ||
-                             name == kRtaCompleteXml;
+  const bool any_s3_upload =
+      name == kCopyComplete || name == kRtaCompleteTxt || name == kRtaCompleteXml;
   if (policy == CompletionPolicy::AnyMarker) return any_s3_upload;
   switch (instrument) {
     case Instrument::NovaSeq6000:
@@ -150,15 +150,24 @@ Status CheckRunFolderName(std::string_view name) {
 
 std::string_view ToString(Instrument instrument) {
   switch (instrument) {
-    case Instrument::Unknown: return "unknown";
-    case Instrument::MiSeq: return "MiSeq";
-    case Instrument::MiniSeq: return "MiniSeq";
-    case Instrument::ISeq: return "iSeq";
-    case Instrument::NextSeq500: return "NextSeq 500/550";
-    case Instrument::NextSeq2000: return "NextSeq 1000/2000";
-    case Instrument::HiSeq: return "HiSeq";
-    case Instrument::NovaSeq6000: return "NovaSeq 6000";
-    case Instrument::NovaSeqX: return "NovaSeq X";
+    case Instrument::Unknown:
+      return "unknown";
+    case Instrument::MiSeq:
+      return "MiSeq";
+    case Instrument::MiniSeq:
+      return "MiniSeq";
+    case Instrument::ISeq:
+      return "iSeq";
+    case Instrument::NextSeq500:
+      return "NextSeq 500/550";
+    case Instrument::NextSeq2000:
+      return "NextSeq 1000/2000";
+    case Instrument::HiSeq:
+      return "HiSeq";
+    case Instrument::NovaSeq6000:
+      return "NovaSeq 6000";
+    case Instrument::NovaSeqX:
+      return "NovaSeq X";
   }
   return "unknown";
 }
@@ -311,10 +320,10 @@ Result<std::string> BuildObjectKey(std::string_view remote_path, std::string_vie
   }
   key += relative_path;
   if (key.size() > kMaxObjectKeyBytes) {
-    return Fail(ErrorCode::InvalidArgument,
-                fmt::format("key is {} bytes, over S3's limit of {}", key.size(),
-                            kMaxObjectKeyBytes),
-                key.substr(0, 64) + "…");
+    return Fail(
+        ErrorCode::InvalidArgument,
+        fmt::format("key is {} bytes, over S3's limit of {}", key.size(), kMaxObjectKeyBytes),
+        key.substr(0, 64) + "…");
   }
   return key;
 }
@@ -347,10 +356,14 @@ bool WithinMaxAge(std::chrono::system_clock::time_point run_info_mtime,
 
 std::string_view ToString(RunEligibility eligibility) {
   switch (eligibility) {
-    case RunEligibility::Upload: return "upload";
-    case RunEligibility::Resume: return "resume";
-    case RunEligibility::AlreadyUploaded: return "already uploaded";
-    case RunEligibility::TooOld: return "too old";
+    case RunEligibility::Upload:
+      return "upload";
+    case RunEligibility::Resume:
+      return "resume";
+    case RunEligibility::AlreadyUploaded:
+      return "already uploaded";
+    case RunEligibility::TooOld:
+      return "too old";
   }
   return "unknown";
 }
@@ -360,9 +373,12 @@ RunEligibility DecideEligibility(UploadState state,
                                  std::chrono::system_clock::time_point now,
                                  std::chrono::hours max_age) {
   switch (state) {
-    case UploadState::Uploaded: return RunEligibility::AlreadyUploaded;
-    case UploadState::Partial: return RunEligibility::Resume;
-    case UploadState::New: break;
+    case UploadState::Uploaded:
+      return RunEligibility::AlreadyUploaded;
+    case UploadState::Partial:
+      return RunEligibility::Resume;
+    case UploadState::New:
+      break;
   }
   return WithinMaxAge(run_info_mtime, now, max_age) ? RunEligibility::Upload
                                                     : RunEligibility::TooOld;

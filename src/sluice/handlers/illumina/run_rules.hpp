@@ -57,8 +57,7 @@ struct InstrumentGuess {
 /// VH/VL → NextSeq 1000/2000, A → NovaSeq 6000, LH → NovaSeq X, SN/D/K/J/E/ST-E → HiSeq
 /// (prefixes as seen in shared/data/illumina and its xml_examples). Malformed XML only loses
 /// the evidence it would have given; never fails. Thread-safe.
-InstrumentGuess GuessInstrument(std::string_view run_parameters_xml,
-                                std::string_view run_info_xml);
+InstrumentGuess GuessInstrument(std::string_view run_parameters_xml, std::string_view run_info_xml);
 
 // ---------------------------------------------------------------------------------------------
 // Completion
@@ -78,8 +77,8 @@ enum class CompletionPolicy {
 
 /// The verdict on one folder.
 struct RunCompletion {
-  bool is_run = false;    ///< RunInfo.xml exists (what makes a folder a run, §1.4 step 1)
-  bool complete = false;  ///< is_run and the policy's marker exists
+  bool is_run = false;         ///< RunInfo.xml exists (what makes a folder a run, §1.4 step 1)
+  bool complete = false;       ///< is_run and the policy's marker exists
   InstrumentGuess instrument;  ///< from RunParameters.xml / RunInfo.xml
   std::string marker;          ///< the root file name that proved completion, when complete
   /// Every completion-type marker present in the run root (sorted), e.g. {"RTAComplete.txt"}.
@@ -107,10 +106,10 @@ int MarkerRank(std::string_view relative_path);
 
 /// One regular file of a run folder, as listed by EnumerateRunFiles (run_folder.hpp).
 struct RunFile {
-  std::string relative_path;  ///< path below the run folder, '/'-separated, no leading '/'
+  std::string relative_path;     ///< path below the run folder, '/'-separated, no leading '/'
   std::uint64_t size_bytes = 0;  ///< st_size (of the target, for a symlink)
   std::chrono::system_clock::time_point mtime;  ///< st_mtime (of the target, for a symlink)
-  int marker_rank = 0;  ///< MarkerRank(relative_path): > 0 means upload after every 0 file
+  int marker_rank = 0;       ///< MarkerRank(relative_path): > 0 means upload after every 0 file
   bool via_symlink = false;  ///< reached through a symbolic link (file or directory)
 };
 

@@ -20,8 +20,7 @@ std::string_view Trim(std::string_view text) {
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -107,11 +106,12 @@ Result<Samplesheet> ParseSamplesheet(std::string_view text) {
   std::vector<std::vector<int>> row_lines;  // line number of each row, per section
   for (const Line& line : SplitLines(text)) {
     std::vector<std::string> cells = SplitCells(line.text);
-    if (cells.empty()) continue;                  // blank or ",,,," row
+    if (cells.empty()) continue;                   // blank or ",,,," row
     if (cells.front().starts_with('#')) continue;  // comment
     const std::string& first = cells.front();
     if (first.size() >= 2 && first.front() == '[' && first.back() == ']') {
-      sheet.sections.push_back({std::string(Trim(first.substr(1, first.size() - 2))), line.number, {}});
+      sheet.sections.push_back(
+          {std::string(Trim(first.substr(1, first.size() - 2))), line.number, {}});
       row_lines.emplace_back();
       continue;
     }
@@ -170,8 +170,9 @@ Result<Samplesheet> ParseSamplesheet(std::string_view text) {
     sheet.data.push_back(std::move(data));
   }
   if (sheet.data.empty()) {
-    return Fail(ErrorCode::Corrupt,
-                "no data section ([Data], [BCLConvert_Data], [Cloud_Data]) with a Sample_ID header");
+    return Fail(
+        ErrorCode::Corrupt,
+        "no data section ([Data], [BCLConvert_Data], [Cloud_Data]) with a Sample_ID header");
   }
   return sheet;
 }

@@ -29,8 +29,8 @@ struct SamplesheetSection {
 
 /// One sample row of a data section.
 struct Sample {
-  std::string id;  ///< the `Sample_ID` cell, trimmed
-  int line = 0;    ///< 1-based line in the file
+  std::string id;    ///< the `Sample_ID` cell, trimmed
+  int line = 0;      ///< 1-based line in the file
   std::string lane;  ///< the `Lane` cell when the section has that column, else empty
 };
 

@@ -113,13 +113,27 @@ std::string PythonJsonString(std::string_view text) {
   while (i < text.size()) {
     const std::uint32_t code = NextCodePoint(text, i);
     switch (code) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (code >= 0x20 && code <= 0x7E) {
           out += static_cast<char>(code);
@@ -143,8 +157,7 @@ std::string GenericWebhookPayload(std::span<const std::string> succeeded,
   return fmt::format(
       "{{\"source\": \"sluice\", \"event\": \"upload_summary\", \"succeeded\": {}, "
       "\"failed\": {}, \"text\": {}}}",
-      JsonList(succeeded), JsonList(failed),
-      PythonJsonString(CombinedMessage(succeeded, failed)));
+      JsonList(succeeded), JsonList(failed), PythonJsonString(CombinedMessage(succeeded, failed)));
 }
 
 }  // namespace sluice::illumina
