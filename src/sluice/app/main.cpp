@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   app::AddCpCommand(app, exit_code);
   app::AddLsCommand(app, exit_code);
   app::AddS3Command(app, exit_code);
+  app::AddWiblCommand(app, exit_code);
 
   app.parse_complete_callback([&] {
     auto format = ParseLogFormat(log_format);

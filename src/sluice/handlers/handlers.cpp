@@ -3,11 +3,13 @@
 #include <string>
 
 #include "sluice/handlers/serratus/summary_handler.hpp"
+#include "sluice/handlers/wibl/wibl_process_handler.hpp"
 
 namespace sluice {
 
 void RegisterBuiltinHandlers(HandlerRegistry& registry) {
   registry.Register(std::string(serratus::kSummaryHandlerName), serratus::MakeSummaryHandler);
+  registry.Register(std::string(wibl::kProcessHandlerName), wibl::MakeProcessHandler);
 }
 
 }  // namespace sluice

@@ -359,6 +359,21 @@ Result<WiblContents> ReadWibl(std::string_view bytes, ReadOptions options) {
   return contents;
 }
 
+void CountPacket(const Packet& packet, PacketCounts& counts) {
+  if (const auto* serial = std::get_if<SerialString>(&packet.payload)) {
+    const std::string_view id = serial->data.size() > 3 ? serial->data.substr(3, 3) : "";
+    ++counts[fmt::format("SerialString:{}", id)];
+    return;
+  }
+  const std::string_view name = PacketName(packet.id);
+  const auto found = counts.find(name);
+  if (found != counts.end()) {
+    ++found->second;
+  } else {
+    counts.emplace(std::string(name), 1);
+  }
+}
+
 namespace {
 
 std::string Printable(std::string_view text) {

@@ -9,6 +9,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -247,6 +249,13 @@ struct WiblContents {
 
 /// Reads every packet. Same errors as PacketReader::Next. Thread-safe.
 Result<WiblContents> ReadWibl(std::string_view bytes, ReadOptions options = {});
+
+/// Packet counts by name, as `wibl parsewibl -s` reports them: the packet name, or for
+/// SerialString "SerialString:<sentence id>" (bytes 3..5 of the sentence, e.g. "GGA").
+using PacketCounts = std::map<std::string, std::uint64_t, std::less<>>;
+
+/// Adds `packet` to `counts`. Thread-compatible.
+void CountPacket(const Packet& packet, PacketCounts& counts);
 
 /// One human-readable line describing a packet (for `sluice wibl dump`), e.g.
 /// "@120 id=1 SystemTime elapsed=2050 date=18262 timestamp=2.05 source=0". Thread-safe.
