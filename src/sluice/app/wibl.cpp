@@ -19,8 +19,15 @@ namespace {
 Result<std::string> ReadLocalFile(const std::string& file) {
   const std::filesystem::path path = std::filesystem::absolute(file);
   SLUICE_ASSIGN_OR_RETURN(auto store, MakeObjectStore("file://" + path.parent_path().string()));
-  auto bytes = store->Get(path.filename().string());
-  if (!bytes) return Fail(std::move(bytes).error().WithContext(file));
+  const std::string key = path.filename().string();
+  std::string bytes;
+  // Reserving the size up front keeps peak memory at one copy of the file.
+  if (auto head = store->Head(key); head) bytes.reserve(head->size_bytes);
+  auto read = store->GetTo(key, [&bytes](std::string_view chunk) -> Status {
+    bytes.append(chunk);
+    return Ok();
+  });
+  if (!read) return Fail(std::move(read).error().WithContext(file));
   return bytes;
 }
 

@@ -33,13 +33,13 @@ enum class Kind : std::uint8_t {
   Other,
 };
 
+/// 16 bytes per packet: a 10 MiB file has ~200,000 packets. The values and strings of the few
+/// kinds processing reads live in side tables, indexed by `slot`.
 struct Record {
+  double elapsed = 0;       ///< ms; may become fractional in the fix-up (§2.2 step 5)
+  std::uint32_t slot = 0;   ///< index into Processor::values_ or Processor::texts_
   Kind kind = Kind::Other;
   bool has_elapsed = true;  ///< false once wibl-python's fix-up sets elapsed to None
-  std::uint32_t id = 0;
-  double elapsed = 0;       ///< ms; may become fractional in the fix-up (§2.2 step 5)
-  double a = 0, b = 0, c = 0, d = 0;  ///< SystemTime date,timestamp; GNSS msg_date,msg_timestamp,lat,lon; Depth depth
-  std::string_view text, text2;       ///< Serial data; Metadata/Algorithm strings; JSON text
 };
 
 struct Algorithm {
@@ -189,13 +189,14 @@ class Processor {
       if (!packet) break;
       ++out_.packets;
       records_.push_back(ToRecord(*packet));
+      if (records_.size() == 1) records_.reserve(bytes_.size() / 40);
     }
     out_.skipped_packets = reader.Warnings().size();
     out_.unknown_packets = reader.UnknownPackets();
 
     for (const Record& r : records_) {
       if (r.kind != Kind::Algorithm) continue;
-      Algorithm algorithm{std::string(r.text), std::string(r.text2)};
+      Algorithm algorithm{std::string(T(r).first), std::string(T(r).second)};
       if (std::find(algorithms_.begin(), algorithms_.end(), algorithm) == algorithms_.end()) {
         algorithms_.push_back(std::move(algorithm));
       }
@@ -213,14 +214,14 @@ class Processor {
     // Statistics pass: undecodable sentence names are dropped; time source; fix-up needed?
     bool seen_systime = false, seen_gnss = false, seen_zda = false, seen_rmc = false;
     bool needs_fixup = false;
-    std::erase_if(records_, [](const Record& r) {
-      return r.kind == Kind::Serial && !SentenceName(r.text).has_value();
+    std::erase_if(records_, [this](const Record& r) {
+      return r.kind == Kind::Serial && !SentenceName(T(r).first).has_value();
     });
     for (const Record& r : records_) {
       if (r.kind == Kind::SystemTime) seen_systime = true;
       if (r.kind == Kind::Gnss) seen_gnss = true;
       if (r.kind == Kind::Serial) {
-        const std::string_view name = *SentenceName(r.text);
+        const std::string_view name = *SentenceName(T(r).first);
         seen_zda = seen_zda || name == "ZDA";
         seen_rmc = seen_rmc || name == "RMC";
       }
@@ -242,52 +243,56 @@ class Processor {
     return Ok();
   }
 
-  Record ToRecord(const Packet& packet) const {
+  Record ToRecord(const Packet& packet) {
     Record r;
-    r.id = packet.id;
     r.elapsed = static_cast<double>(packet.Elapsed().value_or(0));
+    const auto values = [&](double a, double b, double c, double d) {
+      r.slot = static_cast<std::uint32_t>(values_.size());
+      values_.push_back({a, b, c, d});
+    };
+    const auto texts = [&](std::string_view first, std::string_view second) {
+      r.slot = static_cast<std::uint32_t>(texts_.size());
+      texts_.emplace_back(first, second);
+    };
     std::visit(
         [&](const auto& p) {
           using T = std::decay_t<decltype(p)>;
           if constexpr (std::is_same_v<T, SerialiserVersion>) {
             r.kind = Kind::Version;
-            r.a = p.major;
-            r.b = p.minor;
-            r.c = p.nmea2000[0] * 1e6 + p.nmea2000[1] * 1e3 + p.nmea2000[2];
-            r.d = p.nmea0183[0] * 1e6 + p.nmea0183[1] * 1e3 + p.nmea0183[2];
+            values(p.major, p.minor, p.nmea2000[0] * 1e6 + p.nmea2000[1] * 1e3 + p.nmea2000[2],
+                   p.nmea0183[0] * 1e6 + p.nmea0183[1] * 1e3 + p.nmea0183[2]);
           } else if constexpr (std::is_same_v<T, SystemTime>) {
             r.kind = Kind::SystemTime;
-            r.a = p.date;
-            r.b = p.timestamp;
+            values(p.date, p.timestamp, 0, 0);
           } else if constexpr (std::is_same_v<T, Gnss>) {
             r.kind = Kind::Gnss;
-            r.a = p.msg_date;
-            r.b = p.msg_timestamp;
-            r.c = p.latitude;
-            r.d = p.longitude;
+            values(p.msg_date, p.msg_timestamp, p.latitude, p.longitude);
           } else if constexpr (std::is_same_v<T, Depth>) {
             r.kind = Kind::Depth;
-            r.a = p.depth;
+            values(p.depth, 0, 0, 0);
           } else if constexpr (std::is_same_v<T, SerialString>) {
             r.kind = Kind::Serial;
-            r.text = p.data;
+            texts(p.data, {});
           } else if constexpr (std::is_same_v<T, Metadata>) {
             r.kind = Kind::Metadata;
-            r.text = p.first;
-            r.text2 = p.second;
+            texts(p.first, p.second);
           } else if constexpr (std::is_same_v<T, AlgorithmRequest>) {
             r.kind = Kind::Algorithm;
-            r.text = p.name;
-            r.text2 = p.parameters;
+            texts(p.name, p.parameters);
           } else if constexpr (std::is_same_v<T, Text>) {
             if (packet.id == static_cast<std::uint32_t>(PacketId::JsonMetadata)) {
               r.kind = Kind::JsonMetadata;
-              r.text = p.text;
+              texts(p.text, {});
             }
           }
         },
         packet.payload);
     return r;
+  }
+
+  const std::array<double, 4>& V(const Record& r) const { return values_[r.slot]; }
+  const std::pair<std::string_view, std::string_view>& T(const Record& r) const {
+    return texts_[r.slot];
   }
 
   /// nodatareject (§2.5): drops GNSS with a -1e9 coordinate, Depth of -1e9, and SystemTime dated
@@ -300,15 +305,15 @@ class Processor {
       ++total;
       if (r.kind == Kind::Gnss) {
         ++gnss;
-        if (r.d == kNotAvailable || r.c == kNotAvailable) return ++gnss_out, true;
+        if (V(r)[3] == kNotAvailable || V(r)[2] == kNotAvailable) return ++gnss_out, true;
       }
       if (r.kind == Kind::Depth) {
         ++depth;
-        if (r.a == kNotAvailable) return ++depth_out, true;
+        if (V(r)[0] == kNotAvailable) return ++depth_out, true;
       }
       if (r.kind == Kind::SystemTime) {
         ++systime;
-        if (r.a > static_cast<double>(today) || r.b > kSecondsPerDay) return ++systime_out, true;
+        if (V(r)[0] > static_cast<double>(today) || V(r)[1] > kSecondsPerDay) return ++systime_out, true;
       }
       return false;
     });
@@ -342,8 +347,8 @@ class Processor {
       std::optional<double> zero;
       for (Record& r : records_) {
         if (r.kind != Kind::Serial || r.elapsed != 0) continue;
-        if (*SentenceName(r.text) != wanted || r.text.size() < 11 || !ValidUtf8(r.text)) continue;
-        auto sentence = nmea::ParseSentence(r.text);
+        if (*SentenceName(T(r).first) != wanted || T(r).first.size() < 11 || !ValidUtf8(T(r).first)) continue;
+        auto sentence = nmea::ParseSentence(T(r).first);
         if (!sentence) continue;
         auto time = nmea::ReferenceTime(*sentence);
         if (!time || !time->has_value()) continue;
@@ -387,7 +392,7 @@ class Processor {
           depth_from = DepthFrom::N2k;
           break;
         }
-        if (r.kind == Kind::Serial && *SentenceName(r.text) == "DPT") depth_from = DepthFrom::Dpt;
+        if (r.kind == Kind::Serial && *SentenceName(T(r).first) == "DPT") depth_from = DepthFrom::Dpt;
       }
     }
     if (options_.single_position_source) {
@@ -405,14 +410,14 @@ class Processor {
           return fmt::format("{}.{}.{}", v / 1000000, (v / 1000) % 1000, v % 1000);
         };
         out_.logger_version =
-            fmt::format("{}.{}/{}/{}", static_cast<int>(r.a), static_cast<int>(r.b),
-                        version_text(r.c), version_text(r.d));
+            fmt::format("{}.{}/{}/{}", static_cast<int>(V(r)[0]), static_cast<int>(V(r)[1]),
+                        version_text(V(r)[2]), version_text(V(r)[3]));
       }
       if (r.kind == Kind::Metadata) {
-        out_.logger_name = std::string(r.text);
-        platform_name_ = std::string(r.text2);
+        out_.logger_name = std::string(T(r).first);
+        platform_name_ = std::string(T(r).second);
       }
-      if (r.kind == Kind::JsonMetadata) json_metadata_ = r.text;
+      if (r.kind == Kind::JsonMetadata) json_metadata_ = T(r).first;
       if (!r.has_elapsed) continue;
 
       if (r.elapsed < last_elapsed &&
@@ -425,33 +430,33 @@ class Processor {
       switch (r.kind) {
         case Kind::SystemTime:
           if (out_.time_source == TimeSource::SystemTime) {
-            time_table.Add(index, r.a * kSecondsPerDay + r.b);
+            time_table.Add(index, V(r)[0] * kSecondsPerDay + V(r)[1]);
           }
           break;
         case Kind::Depth:
           if (depth_from == DepthFrom::Any || depth_from == DepthFrom::N2k) {
-            depth_table.Add(index, r.a);
+            depth_table.Add(index, V(r)[0]);
           }
           break;
         case Kind::Gnss: {
-          const double fix_time = r.a * kSecondsPerDay + r.b;
+          const double fix_time = V(r)[0] * kSecondsPerDay + V(r)[1];
           if (out_.time_source == TimeSource::Gnss) time_table.Add(index, fix_time);
-          if (options_.reject_null_positions && (r.c == kNotAvailable || r.d == kNotAvailable)) {
+          if (options_.reject_null_positions && (V(r)[2] == kNotAvailable || V(r)[3] == kNotAvailable)) {
             break;
           }
           if (options_.single_position_source) {
             if (!positions_from_n2k || (newest_fix && fix_time <= *newest_fix)) break;
             newest_fix = fix_time;
           }
-          position_table.Add(index, r.c, r.d);
+          position_table.Add(index, V(r)[2], V(r)[3]);
           break;
         }
         case Kind::Serial: {
-          if (!ValidUtf8(r.text) || CodePoints(r.text) <= 11) {
+          if (!ValidUtf8(T(r).first) || CodePoints(T(r).first) <= 11) {
             ++out_.nmea_faults;
             break;
           }
-          auto sentence = nmea::ParseSentence(r.text);
+          auto sentence = nmea::ParseSentence(T(r).first);
           if (!sentence) {
             ++out_.nmea_faults;
             break;
@@ -635,6 +640,8 @@ class Processor {
   const ProcessOptions& options_;
   std::chrono::system_clock::time_point now_;
   std::vector<Record> records_;
+  std::vector<std::array<double, 4>> values_;
+  std::vector<std::pair<std::string_view, std::string_view>> texts_;
   std::vector<Algorithm> algorithms_;
   std::vector<nlohmann::ordered_json> lineage_;
   std::optional<std::string> platform_name_;

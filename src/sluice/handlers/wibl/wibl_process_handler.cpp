@@ -32,6 +32,8 @@ class ProcessHandler final : public Handler {
     }
     const std::string where = fmt::format("{}/{}", input->Url(), event.key);
     std::string bytes;
+    // One allocation of the announced size keeps peak memory at one copy of the file.
+    if (event.size_bytes > 0 && event.size_bytes <= kMaxWiblBytes) bytes.reserve(event.size_bytes);
     const auto read = input->GetTo(event.key, [&bytes](std::string_view chunk) -> Status {
       if (bytes.size() + chunk.size() > kMaxWiblBytes) {
         return Fail(ErrorCode::Corrupt, fmt::format("object is larger than {} bytes: not a WIBL "
