@@ -83,6 +83,10 @@ void AddDump(CLI::App& wibl, int& exit_code) {
                                warning.id, wibl::PacketName(warning.id), warning.offset,
                                warning.message);
     }
+    if (reader.Skipped() > reader.Warnings().size()) {
+      std::cerr << fmt::format("warning: {} more packets skipped\n",
+                               reader.Skipped() - reader.Warnings().size());
+    }
     if (*stats) {
       std::uint64_t total = 0;
       for (const auto& [name, count] : counts) {
@@ -90,7 +94,7 @@ void AddDump(CLI::App& wibl, int& exit_code) {
         total += count;
       }
       std::cout << fmt::format("total {} packets, {} skipped, {} with unknown ids\n", total,
-                               reader.Warnings().size(), reader.UnknownPackets());
+                               reader.Skipped(), reader.UnknownPackets());
     }
     exit_code = kExitOk;
   });

@@ -16,8 +16,8 @@
 namespace sluice::wibl::nmea {
 
 /// At most this many data fields are kept; later ones are dropped (the sentences interpreted here
-/// use at most 11, and the logger's sentences are at most 128 bytes: §1.5).
-inline constexpr std::size_t kMaxFields = 40;
+/// use at most 9, and the logger's sentences are at most 128 bytes: §1.5).
+inline constexpr std::size_t kMaxFields = 24;
 
 /// One parsed talker sentence. Views point into the text given to ParseSentence.
 struct Sentence {

@@ -184,8 +184,26 @@ std::string FormatUtcMicros(double seconds_since_epoch) {
   std::int64_t year = 0;
   unsigned month = 0, day = 0;
   CivilFromDays(days, year, month, day);
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}Z", year, month, day,
-                     second_of_day / 3600, (second_of_day / 60) % 60, second_of_day % 60, micros);
+  if (year < 0 || year > 9999) {
+    return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}Z", year, month, day,
+                       second_of_day / 3600, (second_of_day / 60) % 60, second_of_day % 60, micros);
+  }
+  // Hot path (one call per sounding): fixed-width digits without a format string.
+  char text[] = "0000-00-00T00:00:00.000000Z";
+  const auto put = [&text](std::size_t at, std::size_t width, std::int64_t value) {
+    for (std::size_t k = 0; k < width; ++k) {
+      text[at + width - 1 - k] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, 4, year);
+  put(5, 2, month);
+  put(8, 2, day);
+  put(11, 2, second_of_day / 3600);
+  put(14, 2, (second_of_day / 60) % 60);
+  put(17, 2, second_of_day % 60);
+  put(20, 6, micros);
+  return std::string(text, sizeof(text) - 1);
 }
 
 void AppendPythonFloat(std::string& out, double value) {
@@ -201,42 +219,47 @@ void AppendPythonFloat(std::string& out, double value) {
   const auto [end, ec] =
       std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::scientific);
   (void)ec;  // 64 bytes always suffice for a double
-  const std::string_view text(buffer, static_cast<std::size_t>(end - buffer));
   // "-d.ddde±XX": split into sign, digits and the decimal exponent.
-  const std::size_t e = text.find('e');
-  std::string_view mantissa = text.substr(0, e);
-  const int exponent = std::atoi(std::string(text.substr(e + 1)).c_str());
-  std::string digits;
-  bool negative = false;
-  for (const char c : mantissa) {
-    if (c == '-') {
-      negative = true;
-    } else if (c != '.') {
-      digits += c;
-    }
+  const char* p = buffer;
+  if (*p == '-') {
+    out += '-';
+    ++p;
   }
-  if (negative) out += '-';
-  const int decpt = exponent + 1;  // position of the decimal point after the first digit
-  const auto ndigits = static_cast<int>(digits.size());
+  char digits[32];
+  int ndigits = 0;
+  for (; p < end && *p != 'e'; ++p) {
+    if (*p != '.') digits[ndigits++] = *p;
+  }
+  ++p;  // 'e'
+  const bool negative_exponent = *p == '-';
+  ++p;  // sign
+  int magnitude = 0;
+  for (; p < end; ++p) magnitude = magnitude * 10 + (*p - '0');
+  const int exponent = negative_exponent ? -magnitude : magnitude;
+  const int decpt = exponent + 1;  // digits before the decimal point
+  const std::string_view all(digits, static_cast<std::size_t>(ndigits));
   if (decpt <= -4 || decpt > 16) {
     out += digits[0];
     if (ndigits > 1) {
       out += '.';
-      out.append(digits, 1);
+      out.append(all.substr(1));
     }
-    out += fmt::format("e{}{:02d}", exponent < 0 ? '-' : '+', std::abs(exponent));
+    out += 'e';
+    out += exponent < 0 ? '-' : '+';
+    if (magnitude < 10) out += '0';
+    out += std::to_string(magnitude);
   } else if (decpt <= 0) {
     out += "0.";
     out.append(static_cast<std::size_t>(-decpt), '0');
-    out += digits;
+    out.append(all);
   } else if (decpt >= ndigits) {
-    out += digits;
+    out.append(all);
     out.append(static_cast<std::size_t>(decpt - ndigits), '0');
     out += ".0";
   } else {
-    out.append(digits, 0, static_cast<std::size_t>(decpt));
+    out.append(all.substr(0, static_cast<std::size_t>(decpt)));
     out += '.';
-    out.append(digits, static_cast<std::size_t>(decpt));
+    out.append(all.substr(static_cast<std::size_t>(decpt)));
   }
 }
 

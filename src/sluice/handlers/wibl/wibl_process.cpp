@@ -191,7 +191,7 @@ class Processor {
       records_.push_back(ToRecord(*packet));
       if (records_.size() == 1) records_.reserve(bytes_.size() / 40);
     }
-    out_.skipped_packets = reader.Warnings().size();
+    out_.skipped_packets = reader.Skipped();
     out_.unknown_packets = reader.UnknownPackets();
 
     for (const Record& r : records_) {

@@ -291,7 +291,10 @@ Status PacketReader::Skip(std::uint64_t offset, std::uint32_t id, std::string me
     return Fail(ErrorCode::Corrupt, fmt::format("packet {} ({}) at byte offset {}: {}", id,
                                                 PacketName(id), offset, message));
   }
-  warnings_.push_back(ReadWarning{offset, id, std::move(message)});
+  ++skipped_;
+  if (warnings_.size() < kMaxStoredWarnings) {
+    warnings_.push_back(ReadWarning{offset, id, std::move(message)});
+  }
   return Ok();
 }
 
@@ -306,8 +309,11 @@ Result<std::optional<Packet>> PacketReader::Next() {
                     fmt::format("{} bytes at byte offset {} are too short for a packet header",
                                 remaining, offset));
       }
-      warnings_.push_back(ReadWarning{
-          offset, 0, fmt::format("{} trailing bytes, too short for a packet header", remaining)});
+      ++skipped_;
+      if (warnings_.size() < kMaxStoredWarnings) {
+        warnings_.push_back(ReadWarning{
+            offset, 0, fmt::format("{} trailing bytes, too short for a packet header", remaining)});
+      }
       offset_ = bytes_.size();
       return std::optional<Packet>();
     }
@@ -355,6 +361,7 @@ Result<WiblContents> ReadWibl(std::string_view bytes, ReadOptions options) {
     contents.packets.push_back(std::move(*packet));
   }
   contents.warnings = reader.Warnings();
+  contents.skipped = reader.Skipped();
   contents.unknown_packets = reader.UnknownPackets();
   return contents;
 }

@@ -8,6 +8,7 @@
 /// before that length has been checked against the bytes that remain.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -216,8 +217,11 @@ class PacketReader {
   /// "serialiser version X.Y is newer than 1.3, the newest this build reads" for a newer file.
   Result<std::optional<Packet>> Next();
 
-  /// Packets skipped so far (non-strict reading).
+  /// The first kMaxStoredWarnings packets skipped (non-strict reading).
   [[nodiscard]] const std::vector<ReadWarning>& Warnings() const { return warnings_; }
+  /// How many packets were skipped in all (warnings beyond the first ones are only counted, so
+  /// a file of garbage cannot make the reader hold more memory than the file).
+  [[nodiscard]] std::uint64_t Skipped() const { return skipped_; }
   /// Packets with ids above kMaxKnownPacketId, skipped by length.
   [[nodiscard]] std::uint64_t UnknownPackets() const { return unknown_packets_; }
   /// The byte offset of the next packet header.
@@ -231,8 +235,12 @@ class PacketReader {
   ReadOptions options_;
   std::uint64_t offset_ = 0;
   std::vector<ReadWarning> warnings_;
+  std::uint64_t skipped_ = 0;
   std::uint64_t unknown_packets_ = 0;
 };
+
+/// At most this many ReadWarnings are kept; later skipped packets are only counted.
+inline constexpr std::size_t kMaxStoredWarnings = 1000;
 
 /// Decodes one payload of packet `id` (exact sizes of §1.3; strings must fit the payload and
 /// fill it). For id 0 the layout (16 or 22 bytes) follows the version in its own first 4 bytes,
@@ -243,7 +251,8 @@ Result<Payload> DecodePayload(std::uint32_t id, std::string_view payload);
 /// Every packet of a file, with the skipped ones accounted for.
 struct WiblContents {
   std::vector<Packet> packets;
-  std::vector<ReadWarning> warnings;
+  std::vector<ReadWarning> warnings;  ///< the first kMaxStoredWarnings skipped packets
+  std::uint64_t skipped = 0;          ///< all skipped packets
   std::uint64_t unknown_packets = 0;
 };
 

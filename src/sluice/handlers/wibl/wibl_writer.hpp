@@ -47,9 +47,12 @@ class PacketWriter {
 /// Little-endian payload builder used by PacketWriter (public for tests that forge payloads).
 class PayloadBuilder {
  public:
+  /// Appends `value` little-endian (uint8/16/32, int16, float, double).
   template <class T>
   PayloadBuilder& Put(T value);
+  /// Appends a uint32 length then the bytes (no NUL), as the firmware writes strings (§1.1).
   PayloadBuilder& PutString(std::string_view text);
+  /// The payload so far.
   [[nodiscard]] const std::string& Bytes() const { return bytes_; }
 
  private:
