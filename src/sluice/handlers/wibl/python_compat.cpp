@@ -162,6 +162,10 @@ std::vector<double> NumpyInterp(std::span<const double> x, std::span<const doubl
 }
 
 std::string FormatUtcMicros(double seconds_since_epoch) {
+  // Outside datetime's years 1-9999 Python raises; never convert such a double to an integer.
+  if (!(seconds_since_epoch > -62135596800.0 && seconds_since_epoch < 253402300800.0)) {
+    return "invalid time";
+  }
   double integral = 0;
   volatile double fraction = std::modf(seconds_since_epoch, &integral);
   fraction = fraction * 1e6;

@@ -23,7 +23,8 @@ std::vector<double> NumpyInterp(std::span<const double> x, std::span<const doubl
 
 /// `datetime.fromtimestamp(t, tz=utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')`: seconds since
 /// 1970-01-01 UTC rounded to microseconds half-to-even, always six fraction digits, e.g.
-/// "2020-01-01T00:00:02.197374Z". Thread-safe.
+/// "2020-01-01T00:00:02.197374Z"; "invalid time" outside the years 1–9999 (where Python
+/// raises). Thread-safe.
 std::string FormatUtcMicros(double seconds_since_epoch);
 
 /// Python's `repr(float)`: shortest round-trip digits, fixed notation for exponents -4..15 with

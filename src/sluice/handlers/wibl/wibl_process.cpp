@@ -17,6 +17,9 @@ namespace {
 constexpr double kSecondsPerDay = 86400.0;
 /// The NMEA2000 library's "not available" double (§1.3), which nodatareject looks for.
 constexpr double kNotAvailable = -1e9;
+/// datetime's range, 0001-01-01 to 9999-12-31, in seconds since 1970.
+constexpr double kFirstValidTime = -62135596800.0;
+constexpr double kEndValidTime = 253402300800.0;
 /// Version of wibl-python's nodatareject and deduplicate algorithms (§2.5).
 constexpr std::string_view kAlgorithmVersion = "1.0.0";
 
@@ -72,6 +75,10 @@ struct Table {
 };
 
 bool ValidUtf8(std::string_view s) {
+  // NMEA0183 is ASCII: answer that common case without decoding.
+  if (std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    return true;
+  }
   std::size_t i = 0;
   while (i < s.size()) {
     const auto b0 = static_cast<unsigned char>(s[i]);
@@ -499,6 +506,13 @@ class Processor {
     out_.raw_depths = depth_table.index.size();
     out_.soundings.resize(depth_table.index.size());
     for (std::size_t i = 0; i < out_.soundings.size(); ++i) {
+      // Python's datetime cannot hold these either (wibl-python stops with an exception).
+      if (!(times[i] >= kFirstValidTime && times[i] < kEndValidTime)) {
+        return Fail(ErrorCode::Corrupt,
+                    fmt::format("sounding {} has time {} s, outside the years 1-9999: the time "
+                                "references are corrupt",
+                                i, times[i]));
+      }
       out_.soundings[i] = Sounding{times[i], lons[i], lats[i], depth_table.a[i]};
     }
 

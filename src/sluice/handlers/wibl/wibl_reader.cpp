@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <bit>
+#include <cstring>
 #include <type_traits>
 
 namespace sluice::wibl {
@@ -31,6 +32,11 @@ class Cursor {
                  std::conditional_t<sizeof(T) == 2, std::uint16_t,
                  std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>>;
     Bits bits = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&bits, bytes_.data() + position_, sizeof(T));
+      position_ += sizeof(T);
+      return std::bit_cast<T>(bits);
+    }
     for (std::size_t i = 0; i < sizeof(T); ++i) {
       bits = static_cast<Bits>(
           bits | static_cast<Bits>(static_cast<Bits>(static_cast<unsigned char>(bytes_[position_ + i]))
