@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   app::AddS3Command(app, exit_code);
   app::AddUploadCommand(app, exit_code);
   app::AddMonitorCommand(app, exit_code);
+  app::AddWiblCommand(app, exit_code);
 
   app.parse_complete_callback([&] {
     auto format = ParseLogFormat(log_format);
