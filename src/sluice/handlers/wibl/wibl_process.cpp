@@ -366,14 +366,16 @@ class Processor {
         }
       }
     }
-    std::optional<std::size_t> oldest;
+    // (A sentinel rather than std::optional: GCC 12 -O2 warns maybe-uninitialized on the latter.)
+    constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+    std::size_t oldest = kNone;
     for (std::size_t n = 0; n < records_.size(); ++n) {
       if (records_[n].elapsed == 0) {
         if (n > 0 && records_[n - 1].elapsed > 0) oldest = n - 1;
-      } else if (oldest && n - *oldest > 1) {
-        const double target = (records_[*oldest].elapsed + records_[n].elapsed) / 2.0;
-        for (std::size_t i = *oldest + 1; i < n; ++i) records_[i].elapsed = target;
-        oldest.reset();
+      } else if (oldest != kNone && n - oldest > 1) {
+        const double target = (records_[oldest].elapsed + records_[n].elapsed) / 2.0;
+        for (std::size_t i = oldest + 1; i < n; ++i) records_[i].elapsed = target;
+        oldest = kNone;
       }
     }
     for (Record& r : records_) {

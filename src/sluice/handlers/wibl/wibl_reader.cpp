@@ -1,5 +1,9 @@
 #include "sluice/handlers/wibl/wibl_reader.hpp"
 
+// GCC 12 at -O2 reports the fully initialised packet structs copied into the std::variant below
+// as maybe-uninitialized (a known false positive of its variant copy inlining; GCC bug 107138).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include <fmt/format.h>
 
 #include <bit>
