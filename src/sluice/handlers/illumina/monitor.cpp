@@ -375,8 +375,13 @@ Result<MonitorReport> RunMonitorPass(const MonitorConfig& config, bool dry_run,
       spdlog::error("{}: cannot write its state log: {}", result.run_name, written.error().ToString());
     }
     const bool complete = result.Succeeded() && log.completed;
-    spdlog::info("{} uploaded {} in {}", complete ? "Fully" : "Partially", result.run_name,
-                 MinutesSeconds(std::chrono::steady_clock::now() - started));
+    const auto already = std::count_if(result.files.begin(), result.files.end(),
+                                       [](const FileResult& f) { return f.already_there; });
+    spdlog::info("{} uploaded {} in {} ({} bytes sent; {} of {} files were already in the "
+                 "bucket; {} failed)",
+                 complete ? "Fully" : "Partially", result.run_name,
+                 MinutesSeconds(std::chrono::steady_clock::now() - started), result.bytes_sent,
+                 already, result.files.size(), result.FailedCount());
     (complete ? report.uploaded : report.failed).push_back(result.run_name);
   }
   spdlog::info("Completed uploading all runs, {} successfully uploaded, {} failed upload",
