@@ -6,10 +6,12 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <map>
 #include <thread>
 
 #include "sluice/app/commands.hpp"
 #include "sluice/aws/credentials.hpp"
+#include "sluice/core/config.hpp"
 #include "sluice/core/http_client.hpp"
 #include "sluice/core/lock_file.hpp"
 #include "sluice/core/log.hpp"
@@ -203,6 +205,28 @@ void AddMonitorCommand(CLI::App& app, int& exit_code) {
       exit_code = ReportError(options.error());
       return;
     }
+    // RunUploaded events go to the pipeline's queue, the store named after the bucket's URL.
+    std::unique_ptr<Engine> engine;
+    std::map<std::string, std::pair<std::string, std::string>> store_of_bucket;  // → name, prefix
+    if (!config->pipeline.empty()) {
+      auto pipeline = LoadConfig(config->pipeline);
+      auto opened = pipeline ? OpenEngine(config->pipeline.string())
+                             : Result<std::unique_ptr<Engine>>(std::unexpected(pipeline.error()));
+      if (!opened) {
+        spdlog::error("pipeline: {}", opened.error().ToString());
+        exit_code = kExitUsage;
+        return;
+      }
+      engine = std::move(*opened);
+      for (const auto& [name, store] : pipeline->stores) {
+        if (!store.url.starts_with("s3://")) continue;
+        const auto slash = store.url.find('/', 5);
+        const std::string bucket = store.url.substr(5, slash - 5);
+        std::string prefix = slash == std::string::npos ? "" : store.url.substr(slash + 1);
+        if (!prefix.empty() && !prefix.ends_with('/')) prefix += '/';
+        store_of_bucket.emplace(bucket, std::pair(name, prefix));
+      }
+    }
     HttpClient http(HttpClientOptions{.connect_timeout = std::chrono::seconds(10),
                                       .total_timeout = std::chrono::seconds(30)});
     const ShutdownSignals signals;
@@ -222,6 +246,20 @@ void AddMonitorCommand(CLI::App& app, int& exit_code) {
     environment.post_json = [&](const std::string& url, const std::string& body) {
       return PostJson(http, url, body);
     };
+    if (engine) {
+      environment.emit = [&](Event event) -> Status {
+        // Keys are relative to the store, as the routes see them.
+        if (const auto it = store_of_bucket.find(event.store); it != store_of_bucket.end()) {
+          event.store = it->second.first;
+          if (event.key.starts_with(it->second.second)) {
+            event.key.erase(0, it->second.second.size());
+          }
+        }
+        SLUICE_ASSIGN_OR_RETURN(const int jobs, engine->Submit({std::move(event)}));
+        spdlog::info("RunUploaded event queued for {} route(s)", jobs);
+        return Ok();
+      };
+    }
     environment.progress = &progress;
     environment.cancel = &signals.Requested();
     auto report = illumina::RunMonitorPass(*config, args->dry_run, environment);

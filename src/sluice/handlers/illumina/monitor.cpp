@@ -383,6 +383,23 @@ Result<MonitorReport> RunMonitorPass(const MonitorConfig& config, bool dry_run,
                  MinutesSeconds(std::chrono::steady_clock::now() - started), result.bytes_sent,
                  already, result.files.size(), result.FailedCount());
     (complete ? report.uploaded : report.failed).push_back(result.run_name);
+    if (complete && environment.emit) {
+      Event event;
+      event.kind = "RunUploaded";
+      event.store = candidate.section->bucket;
+      event.key = candidate.key_prefix;
+      event.size_bytes = candidate.listing.total_bytes;
+      event.time = environment.now();
+      event.detail = {{"run", result.run_name},
+                      {"bucket", candidate.section->bucket},
+                      {"prefix", candidate.key_prefix},
+                      {"run_path", log.run_path},
+                      {"files", result.files.size()}};
+      if (auto emitted = environment.emit(std::move(event)); !emitted) {
+        spdlog::error("{}: could not emit the RunUploaded event: {}", result.run_name,
+                      emitted.error().ToString());
+      }
+    }
   }
   spdlog::info("Completed uploading all runs, {} successfully uploaded, {} failed upload",
                report.uploaded.size(), report.failed.size());

@@ -3,7 +3,8 @@
 /// research/s3_upload.md §1.2–§1.4, without its bugs §1.11). One pass, as a cron tick runs it:
 /// find the complete, eligible and stable runs of every monitor section, upload them all
 /// through one engine (run_upload.hpp), write each run's state log (§1.6) and send the Slack
-/// messages (§1.9). The caller (app/) holds the lock and sets up logging.
+/// messages (§1.9). A fully uploaded run can also become a "RunUploaded" event for the engine's
+/// routes (e.g. one that starts analysis). The caller (app/) holds the lock and sets up logging.
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "sluice/core/error.hpp"
+#include "sluice/engine/event.hpp"
 #include "sluice/handlers/illumina/monitor_config.hpp"
 #include "sluice/store/object_store.hpp"
 
@@ -36,6 +38,10 @@ struct MonitorEnvironment {
   std::function<std::chrono::system_clock::time_point()> now;
   /// Waits between the two looks of the stability check. Default: sleep_for.
   std::function<void(std::chrono::seconds)> sleep;
+  /// Hands a "RunUploaded" event for a fully uploaded run to the engine (MonitorConfig::pipeline):
+  /// store = the bucket name, key = the run's prefix ("…/<run>/"), size = the run's bytes, detail
+  /// = {run, bucket, prefix, run_path, files}. A failure is logged. Null: no events.
+  std::function<Status(Event event)> emit;
   ProgressSink* progress = nullptr;           ///< upload progress; may be null
   const std::atomic<bool>* cancel = nullptr;  ///< stops the uploads; may be null
 };
