@@ -48,4 +48,15 @@ bool KindMatches(std::string_view pattern, std::string_view kind) {
   return pattern == kind;
 }
 
+Event ObjectCreatedEvent(std::string store, const ObjectInfo& object) {
+  Event event;
+  event.kind = std::string(kEventObjectCreatedPut);
+  event.store = std::move(store);
+  event.key = object.key;
+  event.size_bytes = object.size_bytes;
+  event.etag = object.etag;
+  event.time = object.last_modified;
+  return event;
+}
+
 }  // namespace sluice

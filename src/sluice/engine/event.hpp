@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sluice/core/error.hpp"
+#include "sluice/store/object_store.hpp"
 
 namespace sluice {
 
@@ -36,6 +37,11 @@ struct Event {
   /// Parses sluice's JSON event form; InvalidArgument naming the bad field.
   static Result<Event> FromJson(const nlohmann::json& json);
 };
+
+/// The "ObjectCreated:Put" event of `object` in the store named `store`: what a poll source
+/// reports for it, and what a handler Emit()s for an object it wrote so that routes on that
+/// store run next (stages chained by object events). Thread-safe.
+Event ObjectCreatedEvent(std::string store, const ObjectInfo& object);
 
 /// True when `kind` matches `pattern`, where a trailing '*' matches any rest
 /// ("ObjectCreated:*" matches "ObjectCreated:Put"). Thread-safe.

@@ -36,14 +36,7 @@ class PollSource final : public Source {
           if (it->second == object.etag) continue;
           it->second = object.etag;
         }
-        Event event;
-        event.kind = std::string(kEventObjectCreatedPut);
-        event.store = config_.store;
-        event.key = std::move(object.key);
-        event.size_bytes = object.size_bytes;
-        event.etag = std::move(object.etag);
-        event.time = object.last_modified;
-        events.push_back(std::move(event));
+        events.push_back(ObjectCreatedEvent(config_.store, object));
       }
       emitted += events.size();
       if (!events.empty()) SLUICE_RETURN_IF_ERROR(sink(std::move(events)));

@@ -50,9 +50,9 @@ class ValidateHandler final : public Handler {
         return Fail(ErrorCode::Cancelled, "cancelled before writing", object.where);
       }
       const std::string key = options_.output_prefix + event.key;
-      if (auto put = output_->Put(key, object.text); !put) {
-        return Fail(std::move(put).error().WithContext(object.where));
-      }
+      auto put = output_->Put(key, object.text);
+      if (!put) return Fail(std::move(put).error().WithContext(object.where));
+      context.Emit(ObjectCreatedEvent(options_.output, *put));  // the next stage's input
       outcome.objects_written = 1;
       outcome.summary += fmt::format(", written to {}/{}", options_.output, key);
     }

@@ -56,9 +56,11 @@ class ProcessHandler final : public Handler {
     if (context.Cancelled()) return Fail(ErrorCode::Cancelled, "cancelled before writing", where);
 
     const std::string key = GeoJsonKeyFor(event.key);
-    if (auto put = output_->Put(key, text); !put) {
+    auto put = output_->Put(key, text);
+    if (!put) {
       return Fail(std::move(put).error().WithContext(fmt::format("{}/{}", output_->Url(), key)));
     }
+    context.Emit(ObjectCreatedEvent(store_name_, *put));  // the next stage's input
     Outcome outcome;
     outcome.objects_written = 1;
     outcome.summary = fmt::format(
