@@ -332,6 +332,45 @@ TEST_F(MonitorPass, TheStateLogOfAFailedPassAndOfItsResume) {
                                    std::vector<std::string>{kRunA}))});
 }
 
+TEST_F(MonitorPass, ALoggedFileSentAgainOnResumeIsNotCountedTwice) {
+  // Pass 1 fails one file; before pass 2 an object already logged as uploaded vanishes from the
+  // bucket (deleted by hand, a lifecycle rule), so pass 2 sends it again. The run must still end
+  // completed: counting that file twice would leave total_uploaded_files above
+  // total_local_files for ever, and the run reported failed at every cron tick.
+  AddSection(tmp_ / "seq", "bucket");
+  const fs::path run = tmp_ / "seq" / kRunA;
+  MakeNovaSeqRun(run);
+  const std::string prefix = "runs/" + kRunA + "/";
+  Bucket("bucket")->FailKey(prefix + "Data/L001/b.cbcl");
+  ASSERT_TRUE(Pass());
+  ASSERT_EQ(StateLog(kRunA)->total_uploaded_files, 3);
+  ASSERT_TRUE(Bucket("bucket")->Delete(prefix + "Data/L001/a.cbcl"));
+  // The object comes back with other bytes of the same size: the log must show its new ETag.
+  WriteFile(run / "Data/L001/a.cbcl", std::string(3000, 'A'));
+
+  Bucket("bucket")->ClearFailures();
+  auto second = Pass();
+  ASSERT_TRUE(second) << second.error().ToString();
+  EXPECT_EQ(second->uploaded, std::vector<std::string>{kRunA});
+  EXPECT_TRUE(second->failed.empty());
+  auto log = StateLog(kRunA);
+  ASSERT_TRUE(log.has_value());
+  EXPECT_TRUE(log->completed);
+  EXPECT_EQ(log->total_uploaded_files, 6);
+  EXPECT_EQ(log->uploaded_files.size(), 6u);
+  for (const auto& [path, etag] : log->uploaded_files) {
+    EXPECT_EQ(etag, Md5Hex(ReadFile(path))) << path;
+  }
+
+  // And it stays done.
+  Bucket("bucket")->ClearEvents();
+  auto third = Pass();
+  ASSERT_TRUE(third) << third.error().ToString();
+  EXPECT_TRUE(third->uploaded.empty());
+  EXPECT_TRUE(third->failed.empty());
+  EXPECT_TRUE(Bucket("bucket")->PutKeys().empty());
+}
+
 TEST_F(MonitorPass, FilesAlreadyInTheBucketWithoutAStateLogCountOnce) {
   // A crash after some uploads, before any state log: the bucket is the source of truth.
   AddSection(tmp_ / "seq", "bucket");
