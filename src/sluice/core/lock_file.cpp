@@ -20,14 +20,16 @@ Result<LockFile> LockFile::TryAcquire(const std::filesystem::path& path) {
                                                               : ErrorCode::Transient,
                 fmt::format("cannot open the lock file: {}", std::strerror(err)), path.string());
   }
-  LockFile lock(fd);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
+    // Not through ~LockFile, which empties the file: that would wipe the holder's note.
+    ::close(fd);
     if (err == EWOULDBLOCK) {
       return Fail(ErrorCode::AlreadyExists, "another process holds the lock", path.string());
     }
     return Fail(ErrorCode::Transient, fmt::format("flock: {}", std::strerror(err)), path.string());
   }
+  LockFile lock(fd);
   const std::string owner = fmt::format("locked by process {}\n", ::getpid());
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, owner.data(), owner.size(), 0) < 0) {
     // Only informative: the lock itself is held.

@@ -222,8 +222,9 @@ std::vector<Candidate> KeepStable(std::vector<Candidate> candidates, const Monit
 }
 
 /// The state-log pass of one run (§1.6): local paths are absolute, as s3_upload wrote them.
-/// Files found already in the bucket count as uploaded unless the log has them already, so
-/// total_uploaded_files never counts a file twice.
+/// A file counts as uploaded unless the log has it already (found in the bucket, or sent again
+/// because its object vanished or differed), so total_uploaded_files never counts a file twice
+/// and can reach total_local_files; RefreshEtags then records the ETags of files sent again.
 UploadPass PassOf(const Candidate& candidate, const RunResult& result) {
   UploadPass pass;
   pass.run_id = candidate.run_name;
@@ -238,11 +239,23 @@ UploadPass PassOf(const Candidate& candidate, const RunResult& result) {
     const std::string local = pass.run_path + "/" + file.relative_path;
     if (file.error) {
       pass.failed.push_back(local);
-    } else if (!file.already_there || !logged.contains(local)) {
+    } else if (!logged.contains(local)) {
       pass.uploaded.emplace_back(local, file.etag);
     }
   }
   return pass;
+}
+
+/// Gives the files of `result` (below `run_path`, as PassOf wrote them) that the log already
+/// had the ETag their object has now.
+void RefreshEtags(RunLog& log, const std::string& run_path, const RunResult& result) {
+  std::map<std::string, const FileResult*, std::less<>> by_path;
+  for (const auto& file : result.files) {
+    if (!file.error) by_path.emplace(run_path + "/" + file.relative_path, &file);
+  }
+  for (auto& [path, etag] : log.uploaded_files) {
+    if (const auto it = by_path.find(path); it != by_path.end()) etag = it->second->etag;
+  }
 }
 
 }  // namespace
@@ -370,7 +383,9 @@ Result<MonitorReport> RunMonitorPass(const MonitorConfig& config, bool dry_run,
     const RunResult& result = results[i];
     const Candidate& candidate = candidates[i];
     report.bytes_sent += result.bytes_sent;
-    const RunLog log = MergeUploadPass(candidate.log, PassOf(candidate, result));
+    const UploadPass pass = PassOf(candidate, result);
+    RunLog log = MergeUploadPass(candidate.log, pass);
+    RefreshEtags(log, pass.run_path, result);
     if (auto written = WriteRunLogFile(config.log_dir, log); !written) {
       spdlog::error("{}: cannot write its state log: {}", result.run_name, written.error().ToString());
     }
