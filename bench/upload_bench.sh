@@ -158,10 +158,10 @@ PY
 
 run_tool() {  # run_tool TOOL BUCKET
   local tool=$1 bucket=$2 tf="$work/time.$1" lf="$work/log.$1"
-  local -a cmd
-  # shellcheck disable=SC2086  # SLUICE_ARGS is split on purpose
+  local -a cmd extra
+  read -ra extra <<<"${SLUICE_ARGS:-}"
   case $tool in
-    sluice) cmd=("$sluice" upload --local_path "$run" --bucket "$bucket" --remote_path /x --no-progress ${SLUICE_ARGS:-}) ;;
+    sluice) cmd=("$sluice" upload --local_path "$run" --bucket "$bucket" --remote_path /x --no-progress "${extra[@]}") ;;
     aws)    cmd=("$AWS" --endpoint-url "$AWS_ENDPOINT_URL" s3 cp --recursive --only-show-errors "$run" "s3://$bucket/x/$name") ;;
     rclone) cmd=(rclone copy -q "$run" "rgw:$bucket/x/$name") ;;
   esac
@@ -174,8 +174,8 @@ run_tool() {  # run_tool TOOL BUCKET
   sz=$(rclone size --json "rgw:$bucket" 2>/dev/null || echo '{"count":-1,"bytes":-1}')
   cnt=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["count"])' "$sz")
   bytes=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["bytes"])' "$sz")
-  local vn vb etags problems
-  read -r vn vb etags problems < <(verify "$bucket" "x/$name/")
+  local etags problems
+  read -r _ _ etags problems < <(verify "$bucket" "x/$name/")
   read -r wall user sys rss < <(tail -n1 "$tf")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$wall" "$user" "$sys" "$rss" "$cnt" "$bytes" \
     "$etags" "$problems" "$rc" >>"$results"
