@@ -134,7 +134,7 @@ check_state_log() {
   [ -f "$log" ] || { fail "state log $log does not exist"; ls -lR "$log_dir" | sed 's/^/    | /'; return 0; }
   (cd "$run_dir" && find . -type f | sed 's|^\./||') >"$WORK/state.files"
   bucket_rows "$bucket" >"$WORK/state.rows"
-  "$PY" - "$log" "$(cd "$run_dir" && pwd -P)" "$run_dir" "$WORK/state.files" "$WORK/state.rows" "$prefix" "$exclude" <<'PY' || fails=$((fails + 1))
+  "$PY" - "$log" "$(cd "$run_dir" && pwd -P)" "$run_dir" "$WORK/state.files" "$WORK/state.rows" "$prefix" "$exclude" <<'PY' || fails=$((fails + $?))
 import json, re, sys
 log_path, real_dir, given_dir, files_path, rows_path, prefix, exclude = sys.argv[1:]
 run = real_dir.rstrip("/").rsplit("/", 1)[1]
@@ -181,7 +181,7 @@ wrong = [k for k, v in up.items() if k in want and etags.get(prefix + run + "/" 
 check(not wrong, "uploaded_files values are the objects' ETags (without quotes)"
       + (f" (differ for {len(wrong)}, e.g. {wrong[0]}: {up[wrong[0]]!r} vs "
          f"{etags.get(prefix + run + '/' + want[wrong[0]])!r})" if wrong else ""))
-sys.exit(1 if bad else 0)
+sys.exit(min(bad, 100))
 PY
 }
 
