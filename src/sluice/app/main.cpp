@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "sluice — sources emit events, routes turn them into durable jobs, handlers process them\n"
       "idempotently into object stores and tables.\n\n"
-      "Exit codes: 0 success, 1 runtime failure, 2 usage or config error, 3 some job ended dead.",
+      "Exit codes: 0 success, 1 runtime failure, 2 usage or config error, 3 some job ended dead,\n"
+      "4 (monitor) another monitor holds the lock.",
       "sluice"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "sluice 0.1.0");
@@ -32,6 +33,9 @@ int main(int argc, char** argv) {
   app::AddCpCommand(app, exit_code);
   app::AddLsCommand(app, exit_code);
   app::AddS3Command(app, exit_code);
+  app::AddUploadCommand(app, exit_code);
+  app::AddMonitorCommand(app, exit_code);
+  app::AddWiblCommand(app, exit_code);
 
   app.parse_complete_callback([&] {
     auto format = ParseLogFormat(log_format);

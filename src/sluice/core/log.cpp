@@ -8,6 +8,9 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/formatter.h>
+#include <spdlog/sinks/basic_file_sink.h>
+
+#include <cctype>
 #include <spdlog/sinks/stdout_sinks.h>
 
 namespace sluice {
@@ -95,6 +98,32 @@ Status InitLogging(LogFormat format, std::string_view level) {
   logger->set_level(parsed);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+  return Ok();
+}
+
+Status AddLogFile(const std::string& path) {
+  try {
+    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
+    sink->set_formatter(std::make_unique<HumanFormatter>());
+    spdlog::default_logger()->sinks().push_back(std::move(sink));
+  } catch (const spdlog::spdlog_ex& e) {
+    return Fail(ErrorCode::PermissionDenied, fmt::format("cannot open the log file: {}", e.what()),
+                path);
+  }
+  return Ok();
+}
+
+Status SetLogLevel(std::string_view level) {
+  std::string lower(level);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "warning") lower = "warn";
+  if (lower == "fatal" || lower == "critical") lower = "critical";
+  if (lower == "notset") lower = "trace";
+  const auto parsed = spdlog::level::from_str(lower);
+  if (parsed == spdlog::level::off && lower != "off") {
+    return Fail(ErrorCode::InvalidArgument, fmt::format("unknown log level '{}'", level));
+  }
+  spdlog::default_logger()->set_level(parsed);
   return Ok();
 }
 

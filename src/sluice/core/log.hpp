@@ -25,6 +25,16 @@ Result<LogFormat> ParseLogFormat(std::string_view text);
 /// ("debug", "info", "warn", "error"). Not thread-safe: call from main() before starting threads.
 Status InitLogging(LogFormat format, std::string_view level);
 
+/// Also writes every log line (human format) to the file at `path`, appending; for daily log
+/// files such as `sluice monitor`'s. Call after InitLogging, before starting threads.
+/// PermissionDenied/Transient when the file cannot be opened.
+Status AddLogFile(const std::string& path);
+
+/// Sets the level of the default logger ("debug", "info", "warn", "error"; also Python's
+/// "WARNING", "CRITICAL", "NOTSET" in any case, as s3_upload's log_level). InvalidArgument for
+/// anything else. Call before starting threads.
+Status SetLogLevel(std::string_view level);
+
 /// Per-thread job context added to every log line written while it is alive (route, job id, key).
 /// Scopes nest; the innermost wins. Thread-compatible: each thread has its own context.
 class LogScope {

@@ -5,6 +5,7 @@
 #include "sluice/handlers/serratus/summary_handler.hpp"
 #include "sluice/handlers/wibl/submit_handler.hpp"
 #include "sluice/handlers/wibl/validate_handler.hpp"
+#include "sluice/handlers/wibl/wibl_process_handler.hpp"
 
 namespace sluice {
 
@@ -12,6 +13,7 @@ void RegisterBuiltinHandlers(HandlerRegistry& registry) {
   registry.Register(std::string(serratus::kSummaryHandlerName), serratus::MakeSummaryHandler);
   registry.Register(std::string(wibl::kValidateHandlerName), wibl::MakeValidateHandler);
   registry.Register(std::string(wibl::kSubmitHandlerName), wibl::MakeSubmitHandler);
+  registry.Register(std::string(wibl::kProcessHandlerName), wibl::MakeProcessHandler);
 }
 
 }  // namespace sluice

@@ -7,8 +7,9 @@
 namespace sluice {
 
 /// Registers every built-in handler in `registry`: "serratus-summary"
-/// (handlers/serratus/summary_handler.hpp), "wibl-validate" (handlers/wibl/validate_handler.hpp)
-/// and "wibl-submit" (handlers/wibl/submit_handler.hpp). Call once at start-up, before handlers are created;
+/// (handlers/serratus/summary_handler.hpp), "wibl-process" (handlers/wibl/wibl_process_handler.hpp),
+/// "wibl-validate" (handlers/wibl/validate_handler.hpp) and "wibl-submit"
+/// (handlers/wibl/submit_handler.hpp). Call once at start-up, before handlers are created;
 /// not thread-safe (HandlerRegistry::Register is not).
 void RegisterBuiltinHandlers(HandlerRegistry& registry);
 

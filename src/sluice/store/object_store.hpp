@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <semaphore>
 #include <span>
 #include <string>
 #include <string_view>
@@ -190,6 +191,13 @@ struct StoreOptions {
   /// >= 1. A streaming writer holds at most about max(multipart threshold, part size ×
   /// (parallelism + 1)) bytes; PutFrom from a local file holds no part in memory.
   int parallelism = 8;
+  /// s3:// uploads take their slots from this budget, shared with other stores (one limit on
+  /// requests across several buckets), instead of `parallelism` slots of their own. May be null.
+  std::shared_ptr<std::counting_semaphore<>> upload_slots;
+  /// s3:// storage class of new objects, sent as x-amz-storage-class (e.g. "STANDARD_IA",
+  /// "INTELLIGENT_TIERING", "GLACIER_IR"; Amazon S3 API Reference, "PutObject"). Empty: the
+  /// bucket's default.
+  std::string storage_class;
 };
 
 /// Opens a store from its URL: "file:///abs/folder", "memory://name", "s3://bucket[/prefix]"

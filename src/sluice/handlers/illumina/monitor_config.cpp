@@ -16,11 +16,12 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr std::array<std::string_view, 13> kTopKeys{
+constexpr std::array<std::string_view, 15> kTopKeys{
     "max_cores", "max_threads", "max_age", "log_level", "log_dir", "slack_log_webhook",
     "slack_alert_webhook", "monitor",
     // sluice additions
-    "checksum", "storage_class", "webhook", "aws_profile", "completion"};
+    "checksum", "storage_class", "webhook", "aws_profile", "completion",
+    "stable_seconds", "pipeline"};
 
 constexpr std::array<std::string_view, 6> kSectionKeys{
     "monitored_directories", "bucket", "remote_path", "sample_regex", "exclude_patterns",
@@ -258,6 +259,17 @@ class Checker {
     }
     if (const auto it = json.find("aws_profile"); it != json.end()) {
       config_.aws_profile = String(*it, "$.aws_profile", true);
+    }
+    if (const auto it = json.find("pipeline"); it != json.end()) {
+      if (auto path = String(*it, "$.pipeline", true)) config_.pipeline = *path;
+    }
+    if (const auto it = json.find("stable_seconds"); it != json.end()) {
+      if (!it->is_number_integer() || it->get<std::int64_t>() < 0 ||
+          it->get<std::int64_t>() > 3600) {
+        Problem("$.stable_seconds", "must be an integer from 0 to 3600 (seconds)");
+      } else {
+        config_.stable_interval = std::chrono::seconds(it->get<std::int64_t>());
+      }
     }
     if (const auto it = json.find("completion"); it != json.end()) {
       if (auto mode = String(*it, "$.completion", true)) {

@@ -13,7 +13,8 @@
 /// sluice additions (not in s3_upload): top-level `checksum` ("md5" default | "none"),
 /// `storage_class` (S3 storage class, also per section, the section's wins), `webhook`
 /// (http(s) URL receiving GenericWebhookPayload), `aws_profile` (as the NT fork's config),
-/// `completion` ("instrument" default | "any": CompletionPolicy).
+/// `completion` ("instrument" default | "any": CompletionPolicy), `stable_seconds` (int 0–3600,
+/// default 10), `pipeline` (path of a pipeline TOML that gets a RunUploaded event per run).
 ///
 /// Stricter than s3_upload's `verify_config` (research §1.10 "Not validated"): unknown keys,
 /// the types of every key, regexes compile (py_regex.hpp: Python-only syntax is reported),
@@ -61,6 +62,12 @@ struct MonitorConfig {
   std::optional<std::string> storage_class;
   std::optional<std::string> aws_profile;
   CompletionPolicy completion = CompletionPolicy::PerInstrument;
+  /// `stable_seconds` (sluice addition, 0–3600): the wait between the two looks at a run's files
+  /// (sizes and mtimes); a run whose files changed in between is left for the next invocation.
+  std::chrono::seconds stable_interval{10};
+  /// `pipeline` (sluice addition): a pipeline config (TOML) whose routes get a "RunUploaded"
+  /// event for every run fully uploaded (monitor.hpp); empty for none.
+  std::filesystem::path pipeline;
   std::vector<MonitorSection> monitor;
 
   /// Where success messages go: slack_log_webhook, else slack_alert_webhook (§1.3 step 1).

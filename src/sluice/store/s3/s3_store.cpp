@@ -53,7 +53,7 @@ struct S3Store::Core {
   /// Bounds the PutObject and UploadPart requests of all writers and PutFrom calls of this
   /// store to config.parallelism at once. Only uploads take a slot, and each holds it for one
   /// request that waits on nothing else, so no slot holder can wait for another slot.
-  std::unique_ptr<std::counting_semaphore<>> upload_slots;
+  std::shared_ptr<std::counting_semaphore<>> upload_slots;
 
   /// PutObject (`query` empty) or UploadPart of `data` as `full_key`, in one upload slot, with
   /// Content-MD5 (when checksums are on) and the returned ETag checked against it.
@@ -67,6 +67,9 @@ struct S3Store::Core {
     } release{*upload_slots};
 
     auto call = MakeCall(operation, "PUT", full_key);
+    if (query.empty() && !config.storage_class.empty()) {
+      call.headers.emplace_back("x-amz-storage-class", config.storage_class);
+    }
     call.query = std::move(query);
     call.unsigned_payload = true;
     if (data.reader != nullptr) {
@@ -159,6 +162,9 @@ struct S3Store::Core {
   Result<std::string> CreateMultipartUpload(const std::string& full_key) {
     auto call = MakeCall("create multipart upload", "POST", full_key);
     call.query = {{"uploads", ""}};
+    if (!config.storage_class.empty()) {
+      call.headers.emplace_back("x-amz-storage-class", config.storage_class);
+    }
     SLUICE_ASSIGN_OR_RETURN(auto response, client->Call(std::move(call)));
     auto upload_id = s3::ParseInitiateMultipartUpload(response.body);
     if (!upload_id) {
@@ -924,6 +930,40 @@ Status S3Store::AbortMultipartUpload(std::string_view key, std::string_view uplo
   return core_->AbortMultipartUpload(core_->FullKey(key), std::string(upload_id));
 }
 
+Result<bool> SourceMatchesEtag(ObjectReader& source, std::string_view etag,
+                               std::uint64_t part_size_bytes) {
+  const std::uint64_t size = source.Info().size_bytes;
+  const auto dash = etag.find('-');
+  if (dash == std::string_view::npos) {
+    SLUICE_ASSIGN_OR_RETURN(const auto md5, S3Store::Core::Md5Of(
+                                                ObjectData{.reader = &source, .size_bytes = size}));
+    return ToHex(std::string_view(reinterpret_cast<const char*>(md5.data()), md5.size())) == etag;
+  }
+  std::uint64_t parts = 0;
+  const auto count = etag.substr(dash + 1);
+  if (std::from_chars(count.data(), count.data() + count.size(), parts).ec != std::errc() ||
+      parts == 0 || parts > static_cast<std::uint64_t>(s3::kMaxParts)) {
+    return false;
+  }
+  const std::uint64_t ours = s3::FixedPartSizeBytes(part_size_bytes, size);
+  const std::uint64_t per_part = (size + parts - 1) / parts;
+  const std::uint64_t whole_mib = (per_part + s3::kMiB - 1) / s3::kMiB * s3::kMiB;
+  for (const std::uint64_t part_size : {ours, whole_mib}) {
+    if (part_size == 0 || (size + part_size - 1) / part_size != parts) continue;
+    std::vector<std::array<std::uint8_t, 16>> md5s;
+    for (std::uint64_t offset = 0; offset < size; offset += part_size) {
+      SLUICE_ASSIGN_OR_RETURN(
+          auto md5, S3Store::Core::Md5Of(ObjectData{.reader = &source,
+                                                    .offset = offset,
+                                                    .size_bytes = std::min(part_size, size - offset)}));
+      md5s.push_back(md5);
+    }
+    if (s3::MultipartEtag(md5s) == etag) return true;
+    if (whole_mib == ours) break;
+  }
+  return false;
+}
+
 Result<std::unique_ptr<S3Store>> OpenS3Store(S3StoreConfig config) {
   config.multipart_threshold_bytes =
       std::min(config.multipart_threshold_bytes, s3::kMaxPartSizeBytes);
@@ -939,7 +979,9 @@ Result<std::unique_ptr<S3Store>> OpenS3Store(S3StoreConfig config) {
   auto core = std::make_shared<S3Store::Core>();
   core->config = std::move(config);
   core->client = std::move(client);
-  core->upload_slots = std::make_unique<std::counting_semaphore<>>(core->config.parallelism);
+  core->upload_slots = core->config.upload_slots != nullptr
+                           ? core->config.upload_slots
+                           : std::make_shared<std::counting_semaphore<>>(core->config.parallelism);
   return std::unique_ptr<S3Store>(new S3Store(std::move(core)));
 }
 
@@ -981,6 +1023,13 @@ Result<std::unique_ptr<S3Store>> MakeS3Store(const Uri& uri, const StoreOptions&
   config.multipart_threshold_bytes = options.multipart_threshold_bytes;
   config.part_size_bytes = options.part_size_bytes;
   config.parallelism = options.parallelism;
+  if (!std::all_of(options.storage_class.begin(), options.storage_class.end(),
+                   [](char c) { return (c >= 'A' && c <= 'Z') || c == '_'; })) {
+    return fail(fmt::format("storage_class must be an S3 storage class such as STANDARD_IA, "
+                            "got \"{}\"", options.storage_class));
+  }
+  config.upload_slots = options.upload_slots;
+  config.storage_class = options.storage_class;
 
   aws::CredentialOptions credential_options;
   credential_options.profile = options.profile;

@@ -48,6 +48,9 @@ struct S3StoreConfig {
   /// Most PutObject and UploadPart requests in flight at once across all writers and PutFrom
   /// calls of the store (StoreOptions::parallelism); at least 1.
   int parallelism = 8;
+  /// Shared upload slots (StoreOptions::upload_slots); null: `parallelism` slots of its own.
+  std::shared_ptr<std::counting_semaphore<>> upload_slots;
+  std::string storage_class;  ///< StoreOptions::storage_class; empty for the bucket's default
   /// Sources larger than this many bytes are copied with UploadPartCopy; at most 5 GiB (the
   /// CopyObject limit).
   std::uint64_t copy_multipart_threshold_bytes = s3::kMaxPartSizeBytes;
@@ -130,6 +133,15 @@ struct StaleUploadCleanup {
 /// Stops at the first failure. Thread-safe.
 Result<StaleUploadCleanup> CleanupStaleUploads(S3Store& store, std::string_view prefix,
                                                std::chrono::milliseconds older_than, bool dry_run);
+
+/// Whether `source` holds the bytes of an object whose S3 ETag is `etag` (unquoted): the hex MD5
+/// of the whole source for a plain ETag; for "<hex>-N" the multipart rule (MD5 of the part MD5s),
+/// trying the part size PutFrom uses (FixedPartSizeBytes(part_size_bytes, size)), then the
+/// smallest whole-MiB part size giving N parts (AWS CLI, boto3 and rclone upload in whole MiB).
+/// False for anything else (e.g. an SSE-KMS ETag). Reads the source once per candidate; errors
+/// are the source's. Thread-safe if the reader is.
+Result<bool> SourceMatchesEtag(ObjectReader& source, std::string_view etag,
+                               std::uint64_t part_size_bytes);
 
 /// Opens the store `config` describes. No request is sent. InvalidArgument for a missing
 /// bucket, an endpoint that is not http(s), or no credentials provider. Thread-safe.

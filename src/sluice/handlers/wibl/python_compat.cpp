@@ -1,0 +1,338 @@
+#include "sluice/handlers/wibl/python_compat.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+
+
+namespace sluice::wibl {
+
+namespace {
+
+/// numpy's `binary_search_with_guess` (numpy/core/src/multiarray/compiled_base.c): the index j
+/// with xp[j] <= key < xp[j+1], -1 left of the table, n right of it.
+std::ptrdiff_t SearchWithGuess(double key, std::span<const double> xp, std::ptrdiff_t guess) {
+  constexpr std::ptrdiff_t kLikelyInCache = 8;
+  const auto len = static_cast<std::ptrdiff_t>(xp.size());
+  std::ptrdiff_t imin = 0;
+  std::ptrdiff_t imax = len;
+  if (key > xp[len - 1]) return len;
+  if (key < xp[0]) return -1;
+  if (len <= 4) {
+    std::ptrdiff_t i = 1;
+    while (i < len && key >= xp[i]) ++i;
+    return i - 1;
+  }
+  if (guess > len - 3) guess = len - 3;
+  if (guess < 1) guess = 1;
+  if (key < xp[guess]) {
+    if (key < xp[guess - 1]) {
+      imax = guess - 1;
+      if (guess > kLikelyInCache && key >= xp[guess - kLikelyInCache]) {
+        imin = guess - kLikelyInCache;
+      }
+    } else {
+      return guess - 1;
+    }
+  } else {
+    if (key < xp[guess + 1]) return guess;
+    if (key < xp[guess + 2]) return guess + 1;
+    imin = guess + 2;
+    if (guess < len - kLikelyInCache - 1 && key < xp[guess + kLikelyInCache]) {
+      imax = guess + kLikelyInCache;
+    }
+  }
+  while (imin < imax) {
+    const std::ptrdiff_t imid = imin + ((imax - imin) >> 1);
+    if (key >= xp[imid]) {
+      imin = imid + 1;
+    } else {
+      imax = imid;
+    }
+  }
+  return imin - 1;
+}
+
+/// CPython's `_PyTime_RoundHalfEven`.
+double RoundHalfEven(double x) {
+  double rounded = std::round(x);
+  if (std::fabs(x - rounded) == 0.5) rounded = 2.0 * std::round(x / 2.0);
+  return rounded;
+}
+
+void CivilFromDays(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
+  // H. Hinnant's civil_from_days (public domain algorithm).
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2) ++y;
+}
+
+/// Decodes one UTF-8 code point at `i`; returns U+FFFD and advances one byte when invalid.
+char32_t NextCodePoint(std::string_view s, std::size_t& i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b0 = byte(i);
+  if (b0 < 0x80) {
+    ++i;
+    return b0;
+  }
+  std::size_t n = 0;
+  char32_t cp = 0;
+  char32_t min = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    n = 1, cp = b0 & 0x1Fu, min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    n = 2, cp = b0 & 0x0Fu, min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    n = 3, cp = b0 & 0x07u, min = 0x10000;
+  } else {
+    ++i;
+    return 0xFFFD;
+  }
+  if (i + n >= s.size()) {
+    ++i;
+    return 0xFFFD;
+  }
+  for (std::size_t k = 1; k <= n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) {
+      ++i;
+      return 0xFFFD;
+    }
+    cp = (cp << 6) | (byte(i + k) & 0x3Fu);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    ++i;
+    return 0xFFFD;
+  }
+  i += n + 1;
+  return cp;
+}
+
+}  // namespace
+
+std::vector<double> NumpyInterp(std::span<const double> x, std::span<const double> xp,
+                                std::span<const double> fp) {
+  std::vector<double> result(x.size());
+  const std::size_t n = xp.size();
+  const double left = fp[0];
+  const double right = fp[n - 1];
+  if (n == 1) {
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      result[i] = x[i] < xp[0] ? left : x[i] > xp[0] ? right : fp[0];
+    }
+    return result;
+  }
+  std::ptrdiff_t j = 0;
+  const auto last = static_cast<std::ptrdiff_t>(n) - 1;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double value = x[i];
+    if (std::isnan(value)) {
+      result[i] = value;
+      continue;
+    }
+    j = SearchWithGuess(value, xp, j);
+    if (j == -1) {
+      result[i] = left;
+    } else if (j == last + 1) {
+      result[i] = right;
+    } else if (j == last) {
+      result[i] = fp[j];
+    } else if (xp[j] == value) {
+      result[i] = fp[j];
+    } else {
+      const double slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j]);
+      double y = slope * (value - xp[j]) + fp[j];
+      if (std::isnan(y)) {
+        y = slope * (value - xp[j + 1]) + fp[j + 1];
+        if (std::isnan(y) && fp[j] == fp[j + 1]) y = fp[j];
+      }
+      result[i] = y;
+    }
+  }
+  return result;
+}
+
+std::string FormatUtcMicros(double seconds_since_epoch) {
+  // Outside datetime's years 1-9999 Python raises; never convert such a double to an integer.
+  if (!(seconds_since_epoch > -62135596800.0 && seconds_since_epoch < 253402300800.0)) {
+    return "invalid time";
+  }
+  double integral = 0;
+  volatile double fraction = std::modf(seconds_since_epoch, &integral);
+  fraction = fraction * 1e6;
+  fraction = RoundHalfEven(fraction);
+  if (fraction >= 1e6) {
+    fraction = fraction - 1e6;
+    integral += 1.0;
+  } else if (fraction < 0) {
+    fraction = fraction + 1e6;
+    integral -= 1.0;
+  }
+  const auto seconds = static_cast<std::int64_t>(integral);
+  const auto micros = static_cast<std::int64_t>(fraction);
+  std::int64_t days = seconds / 86400;
+  std::int64_t second_of_day = seconds % 86400;
+  if (second_of_day < 0) {
+    second_of_day += 86400;
+    --days;
+  }
+  std::int64_t year = 0;
+  unsigned month = 0, day = 0;
+  CivilFromDays(days, year, month, day);
+  if (year < 0 || year > 9999) {
+    return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}Z", year, month, day,
+                       second_of_day / 3600, (second_of_day / 60) % 60, second_of_day % 60, micros);
+  }
+  // Hot path (one call per sounding): fixed-width digits without a format string.
+  char text[] = "0000-00-00T00:00:00.000000Z";
+  const auto put = [&text](std::size_t at, std::size_t width, std::int64_t value) {
+    for (std::size_t k = 0; k < width; ++k) {
+      text[at + width - 1 - k] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, 4, year);
+  put(5, 2, month);
+  put(8, 2, day);
+  put(11, 2, second_of_day / 3600);
+  put(14, 2, (second_of_day / 60) % 60);
+  put(17, 2, second_of_day % 60);
+  put(20, 6, micros);
+  return std::string(text, sizeof(text) - 1);
+}
+
+void AppendPythonFloat(std::string& out, double value) {
+  if (std::isnan(value)) {
+    out += "NaN";
+    return;
+  }
+  if (std::isinf(value)) {
+    out += value > 0 ? "Infinity" : "-Infinity";
+    return;
+  }
+  char buffer[64];
+  const auto [end, ec] =
+      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::scientific);
+  (void)ec;  // 64 bytes always suffice for a double
+  // "-d.ddde±XX": split into sign, digits and the decimal exponent.
+  const char* p = buffer;
+  if (*p == '-') {
+    out += '-';
+    ++p;
+  }
+  char digits[32];
+  int ndigits = 0;
+  for (; p < end && *p != 'e'; ++p) {
+    if (*p != '.') digits[ndigits++] = *p;
+  }
+  ++p;  // 'e'
+  const bool negative_exponent = *p == '-';
+  ++p;  // sign
+  int magnitude = 0;
+  for (; p < end; ++p) magnitude = magnitude * 10 + (*p - '0');
+  const int exponent = negative_exponent ? -magnitude : magnitude;
+  const int decpt = exponent + 1;  // digits before the decimal point
+  const std::string_view all(digits, static_cast<std::size_t>(ndigits));
+  if (decpt <= -4 || decpt > 16) {
+    out += digits[0];
+    if (ndigits > 1) {
+      out += '.';
+      out.append(all.substr(1));
+    }
+    out += 'e';
+    out += exponent < 0 ? '-' : '+';
+    if (magnitude < 10) out += '0';
+    out += std::to_string(magnitude);
+  } else if (decpt <= 0) {
+    out += "0.";
+    out.append(static_cast<std::size_t>(-decpt), '0');
+    out.append(all);
+  } else if (decpt >= ndigits) {
+    out.append(all);
+    out.append(static_cast<std::size_t>(decpt - ndigits), '0');
+    out += ".0";
+  } else {
+    out.append(all.substr(0, static_cast<std::size_t>(decpt)));
+    out += '.';
+    out.append(all.substr(static_cast<std::size_t>(decpt)));
+  }
+}
+
+void AppendPythonString(std::string& out, std::string_view utf8) {
+  out += '"';
+  std::size_t i = 0;
+  while (i < utf8.size()) {
+    const char32_t cp = NextCodePoint(utf8, i);
+    switch (cp) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (cp < 0x20 || cp > 0x7E) {  // json.dumps escapes all but ' '..'~'
+          if (cp >= 0x10000) {
+            const char32_t v = cp - 0x10000;
+            out += fmt::format("\\u{:04x}\\u{:04x}", static_cast<unsigned>(0xD800 + (v >> 10)),
+                               static_cast<unsigned>(0xDC00 + (v & 0x3FF)));
+          } else {
+            out += fmt::format("\\u{:04x}", static_cast<unsigned>(cp));
+          }
+        } else {
+          out += static_cast<char>(cp);
+        }
+    }
+  }
+  out += '"';
+}
+
+void AppendPythonJson(std::string& out, const nlohmann::ordered_json& value) {
+  using Type = nlohmann::ordered_json::value_t;
+  switch (value.type()) {
+    case Type::null: out += "null"; break;
+    case Type::boolean: out += value.get<bool>() ? "true" : "false"; break;
+    case Type::number_integer: out += fmt::format("{}", value.get<std::int64_t>()); break;
+    case Type::number_unsigned: out += fmt::format("{}", value.get<std::uint64_t>()); break;
+    case Type::number_float: AppendPythonFloat(out, value.get<double>()); break;
+    case Type::string: AppendPythonString(out, value.get_ref<const std::string&>()); break;
+    case Type::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& element : value) {
+        if (!first) out += ", ";
+        first = false;
+        AppendPythonJson(out, element);
+      }
+      out += ']';
+      break;
+    }
+    case Type::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [key, element] : value.items()) {
+        if (!first) out += ", ";
+        first = false;
+        AppendPythonString(out, key);
+        out += ": ";
+        AppendPythonJson(out, element);
+      }
+      out += '}';
+      break;
+    }
+    case Type::binary:
+    case Type::discarded: out += "null"; break;
+  }
+}
+
+}  // namespace sluice::wibl
