@@ -86,6 +86,20 @@ if [ -z "$changed" ]; then
 else
   fail "objects stored before the kill were uploaded again:"; echo "$changed" | head -n 10 | sed 's/^/    | /'
 fi
+# the monitor's own account ("… N bytes sent; A of T files were already in the bucket …"), when
+# it gives one: at least the objects seen before the kill were found already there (an object
+# whose PUT the server finished just after the kill may add to them), and not all of them
+if summary=$(grep -oE '[0-9]+ of [0-9]+ files were already in the bucket' "$WORK/second.out" | head -n1) \
+   && [ -n "$summary" ]; then
+  already=${summary%% of *}
+  if [ "$already" -ge "$before" ] && [ "$already" -lt "$nfiles" ]; then
+    pass "the monitor reports '$summary' ($before seen before the kill)"
+  else
+    fail "the monitor reports '$summary', expected at least $before and fewer than $nfiles"
+  fi
+else
+  echo "# the monitor's output has no 'A of T files were already in the bucket' summary"
+fi
 if same_bytes "$bucket" "resume/" "$WORK/sequencer" >"$WORK/diff" 2>&1; then
   pass "aws s3 cp --recursive brings every object back byte-identical"
 else fail "objects differ from the run folder:"; show "$WORK/diff"; fi
