@@ -24,6 +24,8 @@
 # Environment:
 #   SCALE=1            scales the run: --size 2GB x SCALE, --files 3000 x SCALE (at least 60);
 #                      SCALE=0.05 is a smoke run (100 MB, 150 files)
+#   FILES=N, SIZE=BYTES  override the run's shape (e.g. FILES=60 SIZE=1GB: ~24 MB CBCLs, so every
+#                      tool goes multipart; the default shape has no file above 3 MB)
 #   TOOLS="sluice aws rclone"
 #   SEED=1             the generator's seed
 #   KEEP_DATA=1        keep the generated run folder (printed) instead of deleting it
@@ -65,6 +67,8 @@ read -r files size_bytes < <(python3 -c '
 import sys
 s = float(sys.argv[1])
 print(max(60, round(3000 * s)), int(2_000_000_000 * s))' "$SCALE")
+files=${FILES:-$files}
+size_bytes=${SIZE:-$size_bytes}
 
 # its own RGW (state dir and ports apart from s3_bench.sh's and from the test fixtures')
 export SLUICE_CEPH_DIR=/tmp/sluice-ceph-upbench SLUICE_RGW_PORT=7492 SLUICE_CEPH_MON_PORT=7493
@@ -90,7 +94,7 @@ mkdir -p "$work/data"
 IFS=$'\t' read -r run want_n want_b < <("$gen" --instrument novaseq6000 --out "$work/data" \
   --files "$files" --size "$size_bytes" --seed "$SEED")
 name=$(basename "$run")
-echo "run $name: $want_n files, $want_b bytes (SCALE=$SCALE)" >&2
+echo "run $name: $want_n files, $want_b bytes (--files $files --size $size_bytes)" >&2
 # local listing with MD5s, once: the ETag check of every tool's bucket reads it
 python3 - "$run" >"$work/local.tsv" <<'PY'
 import hashlib, os, sys
@@ -195,7 +199,7 @@ done
 # ---- report -----------------------------------------------------------------------------------
 echo
 echo "sluice $("$sluice" --version 2>/dev/null | head -n1 || true); $("$AWS" --version 2>&1 | cut -d' ' -f1); $(rclone version | head -n1)"
-echo "run: NovaSeq 6000-like $name, $want_n files, $want_b bytes (SCALE=$SCALE, seed $SEED); $(nproc) cores"
+echo "run: NovaSeq 6000-like $name, $want_n files, $want_b bytes (--files $files --size $size_bytes, seed $SEED); $(nproc) cores"
 python3 - "$results" "$want_n" "$want_b" <<'PY'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
