@@ -39,8 +39,7 @@ void AddLsCommand(CLI::App& app, int& exit_code);  ///< `sluice ls` (cp.cpp)
 void AddS3Command(CLI::App& app, int& exit_code);  ///< `sluice s3 presign|cleanup-uploads` (s3.cpp)
 void AddUploadCommand(CLI::App& app, int& exit_code);   ///< `sluice upload` (upload.cpp)
 void AddMonitorCommand(CLI::App& app, int& exit_code);  ///< `sluice monitor` (upload.cpp)
-/// `sluice wibl dump|process` (wibl.cpp). Returns the `wibl` group so that more subcommands
-/// (validate, submit) can be added to it.
-CLI::App* AddWiblCommand(CLI::App& app, int& exit_code);
+/// `sluice wibl dump|process|validate|submit` (wibl.cpp).
+void AddWiblCommand(CLI::App& app, int& exit_code);
 
 }  // namespace sluice::app

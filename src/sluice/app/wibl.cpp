@@ -1,12 +1,18 @@
-// `sluice wibl dump|process`: the WIBL logger-file tools (research/wibl.md §5 parsewibl,
-// procwibl). Parsing and processing live in handlers/wibl/; this file only wires options.
+// `sluice wibl dump|process|validate|submit`: the WIBL logger-file tools (research/wibl.md §5
+// parsewibl, procwibl, validate, submit). Parsing and processing live in handlers/wibl/; this file only wires options.
 
 #include <fmt/format.h>
 
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "sluice/app/commands.hpp"
+#include "sluice/core/http_client.hpp"
+#include "sluice/handlers/wibl/csb_validate.hpp"
+#include "sluice/handlers/wibl/dcdb_submit.hpp"
 #include "sluice/handlers/wibl/wibl_process.hpp"
 #include "sluice/handlers/wibl/wibl_reader.hpp"
 #include "sluice/store/object_store.hpp"
@@ -17,7 +23,9 @@ namespace {
 
 /// Reads a local file through a file:// store of its folder.
 Result<std::string> ReadLocalFile(const std::string& file) {
-  const std::filesystem::path path = std::filesystem::absolute(file);
+  std::error_code ec;
+  const std::filesystem::path path = std::filesystem::absolute(file, ec);
+  if (ec || file.empty()) return Fail(ErrorCode::InvalidArgument, "not a usable path", file);
   SLUICE_ASSIGN_OR_RETURN(auto store, MakeObjectStore("file://" + path.parent_path().string()));
   const std::string key = path.filename().string();
   std::string bytes;
@@ -33,7 +41,9 @@ Result<std::string> ReadLocalFile(const std::string& file) {
 
 /// Writes a local file atomically through a file:// store of its folder.
 Status WriteLocalFile(const std::string& file, std::string_view bytes) {
-  const std::filesystem::path path = std::filesystem::absolute(file);
+  std::error_code ec;
+  const std::filesystem::path path = std::filesystem::absolute(file, ec);
+  if (ec || file.empty()) return Fail(ErrorCode::InvalidArgument, "not a usable path", file);
   SLUICE_ASSIGN_OR_RETURN(auto store, MakeObjectStore("file://" + path.parent_path().string()));
   auto put = store->Put(path.filename().string(), bytes);
   if (!put) return Fail(std::move(put).error().WithContext(file));
@@ -173,14 +183,107 @@ void AddProcess(CLI::App& wibl, int& exit_code) {
   });
 }
 
+void AddValidate(CLI::App& wibl, int& exit_code) {
+  auto* validate = wibl.add_subcommand(
+      "validate", "Check a GeoJSON file against the IHO B.12 CSB schema 3.1.0-2024-04 and its\n"
+                  "semantic checks (research/wibl.md §5). Exit 0 when valid, 1 when not (every\n"
+                  "violation is printed with its JSON path), 2 when the file is not JSON.");
+  auto file = std::make_shared<std::string>();
+  auto schema_only = std::make_shared<bool>(false);
+  validate->add_option("FILE", *file, "GeoJSON file")->required();
+  validate->add_flag("--schema-only", *schema_only,
+                     "the JSON Schema rules only, without the semantic checks (as ajv judges it)");
+  validate->callback([file, schema_only, &exit_code] {
+    auto text = ReadLocalFile(*file);
+    if (!text) {
+      exit_code = Exit(text.error());
+      return;
+    }
+    auto report = wibl::ValidateCsbText(*text, wibl::CsbValidateOptions{
+                                                   .semantic_checks = !*schema_only});
+    if (!report) {
+      spdlog::error("{}: {}", *file, report.error().ToString());
+      exit_code = kExitUsage;
+      return;
+    }
+    for (const auto& violation : report->violations) {
+      fmt::print("{}: {}: {}\n", *file, violation.path.empty() ? "/" : violation.path,
+                 violation.reason);
+    }
+    if (report->total_violations > report->violations.size()) {
+      fmt::print("{}: … and {} more\n", *file, report->total_violations - report->violations.size());
+    }
+    fmt::print("{}: {} ({} features)\n", *file, report->Valid() ? "valid" : "invalid",
+               report->features);
+    exit_code = report->Valid() ? kExitOk : kExitFailure;
+  });
+}
+
+void AddSubmit(CLI::App& wibl, int& exit_code) {
+  auto* submit = wibl.add_subcommand(
+      "submit", "Submit a CSB GeoJSON file to NOAA DCDB: one multipart POST, success only when\n"
+                "DCDB answers \"success\": true, retried on network errors and 5xx only\n"
+                "(research/wibl.md §4). The token comes from an environment variable, never the\n"
+                "command line. Exit 0 when accepted (or on --dry-run), 1 otherwise.");
+  struct Args {
+    std::string file;
+    std::string upload_point{wibl::kDcdbTestUploadPoint};
+    std::string token_env = "DCDB_TOKEN";
+    std::string provider_id;
+    bool dry_run = false;
+  };
+  auto args = std::make_shared<Args>();
+  submit->add_option("FILE", args->file, "GeoJSON file")->required();
+  submit->add_option("--upload-point", args->upload_point,
+                     "DCDB upload URL (default: DCDB's test point, which publishes nothing)")
+      ->capture_default_str();
+  submit->add_option("--token-env", args->token_env,
+                     "environment variable holding the trusted node's token")
+      ->capture_default_str();
+  submit->add_option("--provider-id", args->provider_id, "trusted-node prefix of the uniqueID");
+  submit->add_flag("--dry-run", args->dry_run, "build and check the request, send nothing");
+  submit->callback([args, &exit_code] {
+    auto text = ReadLocalFile(args->file);
+    if (!text) {
+      exit_code = Exit(text.error());
+      return;
+    }
+    wibl::DcdbSubmitOptions options;
+    options.upload_point = args->upload_point;
+    if (const char* token = std::getenv(args->token_env.c_str()); token != nullptr) {
+      options.token = token;
+    }
+    options.provider_id = args->provider_id;
+    options.dry_run = args->dry_run;
+    if (auto valid = wibl::DcdbSubmitter::CheckOptions(options); !valid) {
+      exit_code = Exit(valid.error());
+      return;
+    }
+    HttpClient http;
+    const wibl::DcdbSubmitter submitter(http, options);
+    const std::string name = std::filesystem::path(args->file).filename().string();
+    auto receipt = submitter.Submit(wibl::DcdbFile{name, *std::move(text)});
+    if (!receipt) {
+      exit_code = Exit(receipt.error());
+      return;
+    }
+    fmt::print("{}: {} (uniqueID {}, {} bytes{})\n", args->file,
+               receipt->dry_run ? "dry run, nothing sent" : receipt->message, receipt->unique_id,
+               receipt->body_bytes,
+               receipt->dry_run ? "" : fmt::format(", {} attempt(s)", receipt->attempts));
+    exit_code = kExitOk;
+  });
+}
+
 }  // namespace
 
-CLI::App* AddWiblCommand(CLI::App& app, int& exit_code) {
+void AddWiblCommand(CLI::App& app, int& exit_code) {
   auto* wibl = app.add_subcommand("wibl", "Tools for WIBL bathymetry logger files.");
   wibl->require_subcommand(1);
   AddDump(*wibl, exit_code);
   AddProcess(*wibl, exit_code);
-  return wibl;
+  AddValidate(*wibl, exit_code);
+  AddSubmit(*wibl, exit_code);
 }
 
 }  // namespace sluice::app
