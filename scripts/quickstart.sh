@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The quickstart of the README: installs what is missing, builds sluice, generates realistic
 # synthetic Serratus summary files, runs the Serratus pipeline on the embedded default (a local
-# folder as the object store, SQLite for queue and tables) and prints what it produced.
+# folder as the object store, SQLite for queue and tables) and prints what it produced; then takes
+# a generated WIBL logger file through examples/wibl.toml (process, validate, dry-run submission).
 #   scripts/quickstart.sh [RUNS]      (default 2000 runs; work folder .quickstart/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,3 +45,11 @@ sqlite3 -column "$db" "SELECT family_name, count(*) AS runs, round(avg(percent_i
 echo
 echo "Run it again: nothing changes (every job is deduplicated):"
 build/release/sluice --log-format human run --config "$work/pipeline.toml" 2>/dev/null
+
+echo
+echo "== WIBL bathymetry: examples/wibl.toml on a generated 10 MiB logger file (submission as a dry run)"
+mkdir -p "$work/wibl/incoming"
+build/release/sluice-gen-wibl --out "$work/wibl/incoming/logger-1.wibl" --seed 1 >/dev/null
+sed -e 's|^upload_point = .*|dry_run = true|' -e '/^token = /d' examples/wibl.toml >"$work/wibl.toml"
+WIBL_PROVIDER_ID=QUICKSTART build/release/sluice --log-format human run --config "$work/wibl.toml"
+build/release/sluice wibl validate "$work/wibl/validated/logger-1.json" | tail -n 1 | sed 's/^/  /'

@@ -144,6 +144,8 @@ void AddProcess(CLI::App& wibl, int& exit_code) {
                     "fix: positions from one stream; repeated stale fixes dropped");
   process->add_flag("--single-depth-source", args->options.single_depth_source,
                     "fix: depths from N2K, else DPT, else DBT, not several of them");
+  process->add_flag("--null-empty-parameters", args->options.null_empty_parameters,
+                    "fix: \"parameters\": null, not \"\", for algorithms without parameters");
   process->callback([args, &exit_code] {
     auto bytes = ReadLocalFile(args->file);
     if (!bytes) {

@@ -441,6 +441,31 @@ TEST(WiblFixes, SingleDepthSourceKeepsOneSoundingPerPing) {
   EXPECT_EQ(dpt->soundings[0].depth, 10.1);
 }
 
+TEST(WiblFixes, NullEmptyParametersMakesADeduplicatedFileValidCsb) {
+  PacketWriter w = NewFile();
+  w.Algorithm("deduplicate", "");
+  SysTime(w, 1000, 0);
+  N2kFix(w, 1000, 0, 43, -70);
+  N2kDepth(w, 1500, 10.0);
+  N2kDepth(w, 1600, 11.0);
+  auto compatible = Process(w.Bytes());
+  ASSERT_TRUE(compatible) << compatible.error().ToString();
+  const auto as_json = [](const ProcessedFile& result) {
+    return nlohmann::json::parse(FormatGeoJson(result));
+  };
+  const auto lineage = [](const nlohmann::json& doc) { return doc["properties"]["processing"]; };
+  const auto compatible_doc = as_json(*compatible);
+  ASSERT_FALSE(lineage(compatible_doc).empty());
+  EXPECT_EQ(lineage(compatible_doc)[0]["parameters"], "");  // as wibl-python writes it
+  ProcessOptions fixed = Fixed();
+  fixed.null_empty_parameters = true;
+  auto corrected = Process(w.Bytes(), fixed);
+  ASSERT_TRUE(corrected);
+  const auto corrected_doc = as_json(*corrected);
+  EXPECT_TRUE(lineage(corrected_doc)[0]["parameters"].is_null());
+  EXPECT_EQ(corrected->soundings.size(), compatible->soundings.size());
+}
+
 // ---- Python compatibility helpers ------------------------------------------------------------
 
 TEST(PythonCompat, NumpyInterpClampsAndHitsKnotsExactly) {

@@ -338,6 +338,10 @@ class Processor {
     element["type"] = "Algorithm";
     element["timestamp"] = LineageTimestamp(now_);
     element["name"] = algorithm.name;
+    if (options_.null_empty_parameters && parameters.is_string() &&
+        parameters.get_ref<const std::string&>().empty()) {
+      parameters = nullptr;
+    }
     element["parameters"] = std::move(parameters);
     element["source"] = options_.algorithm_source;
     element["version"] = kAlgorithmVersion;

@@ -72,6 +72,10 @@ struct ProcessOptions {
   /// Depths come from one source: NMEA2000 Depth if the file has any, else DPT, else DBT.
   /// wibl-python keeps all of them, so one ping logged on both buses becomes two soundings.
   bool single_depth_source = false;
+  /// An algorithm request without parameters (e.g. `deduplicate`) gets `"parameters": null` in
+  /// its lineage element. wibl-python writes `""`, which csbschema 3.1 refuses (parameters must
+  /// be null or an object), so its own validation step rejects such files (research §2.6).
+  bool null_empty_parameters = false;
 };
 
 /// One sounding: time, position and depth at the moment a depth was logged.

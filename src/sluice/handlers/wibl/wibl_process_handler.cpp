@@ -83,7 +83,8 @@ Result<std::unique_ptr<Handler>> MakeProcessHandler(const Options& options,
                                                     const Resources& resources) {
   SLUICE_RETURN_IF_ERROR(options.CheckKeys(
       {"store", "provider_id", "elapsed_time_width", "strict", "reject_null_positions",
-       "robust_counter_wrap", "single_position_source", "single_depth_source", "metadata"}));
+       "robust_counter_wrap", "single_position_source", "single_depth_source",
+       "null_empty_parameters", "metadata"}));
   SLUICE_ASSIGN_OR_RETURN(const auto store, options.String("store"));
   if (!store) return Fail(options.MakeError("store", "is required (the staging store's name)"));
   if (resources.FindStore(*store) == nullptr) {
@@ -109,6 +110,7 @@ Result<std::unique_ptr<Handler>> MakeProcessHandler(const Options& options,
   SLUICE_RETURN_IF_ERROR(flag("robust_counter_wrap", parsed.robust_counter_wrap));
   SLUICE_RETURN_IF_ERROR(flag("single_position_source", parsed.single_position_source));
   SLUICE_RETURN_IF_ERROR(flag("single_depth_source", parsed.single_depth_source));
+  SLUICE_RETURN_IF_ERROR(flag("null_empty_parameters", parsed.null_empty_parameters));
   if (options.Has("metadata")) {
     const auto& metadata = options.Json().at("metadata");
     if (!metadata.is_object()) {
