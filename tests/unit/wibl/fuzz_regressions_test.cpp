@@ -92,5 +92,38 @@ TEST(WiblFuzzRegressions, DeeplyNestedJsonMetadataIsAnError) {
   ASSERT_TRUE(strings) << strings.error().ToString();
 }
 
+// Found by reading the code while fuzzing (AFL's inputs stay far below 1 MiB): 1 MiB of ~50,000
+// different AlgorithmRequest packets took over a minute to process: de-duplicating them by
+// linear search is quadratic, and each distinct nodatareject/deduplicate runs over all the data.
+// More than 64 different requests are now a Corrupt error; with process_algorithms off they are
+// not even collected.
+TEST(WiblFuzzRegressions, ThousandsOfAlgorithmRequestsAreAnError) {
+  std::string bytes = FromHex(kMinimalFileHex);
+  for (int i = 0; i < 50000; ++i) {
+    bytes += Packet(13, LengthPrefixed("deduplicate") +
+                            LengthPrefixed("n=" + std::to_string(i)));
+  }
+  auto many = ProcessWibl(bytes, "algorithms.wibl", FixedNow());
+  ASSERT_FALSE(many);
+  EXPECT_EQ(many.error().code, ErrorCode::Corrupt);
+  EXPECT_EQ(many.error().message, "more than 64 different algorithm requests");
+
+  ProcessOptions skip = FixedNow();
+  skip.process_algorithms = false;
+  auto skipped = ProcessWibl(bytes, "algorithms.wibl", skip);
+  ASSERT_TRUE(skipped) << skipped.error().ToString();
+  EXPECT_EQ(skipped->soundings.size(), 1U);
+
+  // 64 different requests (and repeats of them) are still run, each leaving its lineage.
+  std::string some = FromHex(kMinimalFileHex);
+  for (int i = 0; i < 200; ++i) {
+    some += Packet(13, LengthPrefixed("deduplicate") +
+                           LengthPrefixed("n=" + std::to_string(i % 64)));
+  }
+  auto ok = ProcessWibl(some, "algorithms.wibl", FixedNow());
+  ASSERT_TRUE(ok) << ok.error().ToString();
+  EXPECT_EQ(ok->properties["processing"].size(), 64U);
+}
+
 }  // namespace
 }  // namespace sluice::wibl

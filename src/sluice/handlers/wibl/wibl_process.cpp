@@ -22,6 +22,10 @@ constexpr double kFirstValidTime = -62135596800.0;
 constexpr double kEndValidTime = 253402300800.0;
 /// Version of wibl-python's nodatareject and deduplicate algorithms (§2.5).
 constexpr std::string_view kAlgorithmVersion = "1.0.0";
+/// At most this many different (name, parameters) AlgorithmRequests are run. A logger writes one
+/// or two; without a bound, a file of 50,000 distinct requests took minutes (the list is
+/// de-duplicated by linear search, and every nodatareject or deduplicate runs over all the data).
+constexpr std::size_t kMaxAlgorithmRequests = 64;
 /// The deepest nesting of arrays and objects accepted in a JSONMetadata packet. Copying, merging
 /// and writing JSON recurse once per level, so a packet of a few kB of '[' would overflow the
 /// stack; B.12 metadata nests about 5 deep (and Python's json stops near 1000).
@@ -230,9 +234,15 @@ class Processor {
     out_.unknown_packets = reader.UnknownPackets();
 
     for (const Record& r : records_) {
+      if (!options_.process_algorithms) break;
       if (r.kind != Kind::Algorithm) continue;
       Algorithm algorithm{std::string(T(r).first), std::string(T(r).second)};
       if (std::find(algorithms_.begin(), algorithms_.end(), algorithm) == algorithms_.end()) {
+        if (algorithms_.size() == kMaxAlgorithmRequests) {
+          return Fail(ErrorCode::Corrupt,
+                      fmt::format("more than {} different algorithm requests",
+                                  kMaxAlgorithmRequests));
+        }
         algorithms_.push_back(std::move(algorithm));
       }
     }
