@@ -62,7 +62,7 @@ void Process(std::string_view input, bool fixes) {
 void FuzzOne(std::string_view input) {
   Read(input, /*strict=*/false);
   Read(input, /*strict=*/true);
-  // DecodePayload directly: the first 4 bytes choose the packet id (mod 20), the rest is the payload.
+  // DecodePayload directly: the first byte chooses the packet id (mod 20), bytes 4.. the payload.
   if (input.size() >= 4) {
     const auto id = static_cast<std::uint32_t>(static_cast<unsigned char>(input[0])) % 20;
     auto payload = wibl::DecodePayload(id, input.substr(4));
