@@ -22,6 +22,38 @@ constexpr double kFirstValidTime = -62135596800.0;
 constexpr double kEndValidTime = 253402300800.0;
 /// Version of wibl-python's nodatareject and deduplicate algorithms (§2.5).
 constexpr std::string_view kAlgorithmVersion = "1.0.0";
+/// At most this many different (name, parameters) AlgorithmRequests are run. A logger writes one
+/// or two; without a bound, a file of 50,000 distinct requests took minutes (the list is
+/// de-duplicated by linear search, and every nodatareject or deduplicate runs over all the data).
+constexpr std::size_t kMaxAlgorithmRequests = 64;
+/// The deepest nesting of arrays and objects accepted in a JSONMetadata packet. Copying, merging
+/// and writing JSON recurse once per level, so a packet of a few kB of '[' would overflow the
+/// stack; B.12 metadata nests about 5 deep (and Python's json stops near 1000).
+constexpr std::size_t kMaxJsonMetadataDepth = 100;
+
+/// The deepest nesting of '[' and '{' outside string literals in a JSON text, without recursion.
+/// Exact for valid JSON; for invalid JSON only an estimate (the parse rejects it anyway).
+std::size_t JsonNestingDepth(std::string_view text) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
 
 /// What processing needs of a packet; views point into the file's bytes.
 enum class Kind : std::uint8_t {
@@ -202,9 +234,15 @@ class Processor {
     out_.unknown_packets = reader.UnknownPackets();
 
     for (const Record& r : records_) {
+      if (!options_.process_algorithms) break;
       if (r.kind != Kind::Algorithm) continue;
       Algorithm algorithm{std::string(T(r).first), std::string(T(r).second)};
       if (std::find(algorithms_.begin(), algorithms_.end(), algorithm) == algorithms_.end()) {
+        if (algorithms_.size() == kMaxAlgorithmRequests) {
+          return Fail(ErrorCode::Corrupt,
+                      fmt::format("more than {} different algorithm requests",
+                                  kMaxAlgorithmRequests));
+        }
         algorithms_.push_back(std::move(algorithm));
       }
     }
@@ -613,6 +651,11 @@ class Processor {
     out_.properties["platform"] = std::move(platform);
 
     if (json_metadata_) {
+      if (JsonNestingDepth(*json_metadata_) > kMaxJsonMetadataDepth) {
+        return Fail(ErrorCode::Corrupt, fmt::format("JSONMetadata packet nests deeper than {} "
+                                                    "levels",
+                                                    kMaxJsonMetadataDepth));
+      }
       ojson meta = ojson::parse(*json_metadata_, nullptr, /*allow_exceptions=*/false);
       if (meta.is_discarded()) {
         return Fail(ErrorCode::Corrupt, "JSONMetadata packet is not valid JSON");

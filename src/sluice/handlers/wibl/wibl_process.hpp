@@ -108,7 +108,8 @@ struct ProcessedFile {
 /// `file_name`): Unsupported "serialiser version X.Y is newer than 1.3…" and "Unknown algorithm
 /// 'NAME' for FILE." (wibl-python's UnknownAlgorithm text); Corrupt "no time source: …", "no
 /// depth data …", "no position data …", "no usable time reference …", "no SerialiserVersion
-/// packet", "JSONMetadata packet is not valid JSON: …", a packet error when `strict`;
+/// packet", "JSONMetadata packet is not valid JSON: …", "JSONMetadata packet nests deeper than 100
+/// levels", "more than 64 different algorithm requests", a packet error when `strict`;
 /// InvalidArgument for bad options or malformed algorithm parameters. Thread-safe.
 Result<ProcessedFile> ProcessWibl(std::string_view bytes, std::string_view file_name,
                                   const ProcessOptions& options = {});
