@@ -50,7 +50,7 @@ echo
 echo "== WIBL bathymetry: examples/wibl.toml on a generated 10 MiB logger file (submission as a dry run)"
 mkdir -p "$work/wibl/incoming"
 build/release/sluice-gen-wibl --out "$work/wibl/incoming/logger-1.wibl" --seed 1 >/dev/null
-sed -e 's|^upload_point = .*|dry_run = true|' -e '/^token = /d' examples/wibl.toml >"$work/wibl.toml"
+sed -e 's|^token = .*|dry_run = true|' examples/wibl.toml >"$work/wibl.toml"
 # The generated logger calls its vessel SLUICE-<UUID>: the trusted-node id must be that prefix.
 WIBL_PROVIDER_ID=SLUICE build/release/sluice --log-format human run --config "$work/wibl.toml"
 build/release/sluice wibl validate "$work/wibl/validated/logger-1.json" | tail -n 1 | sed 's/^/  /'
