@@ -32,10 +32,6 @@ std::string FormatUtcMicros(double seconds_since_epoch);
 /// `json.dumps` writes them. Appends to `out`. Thread-safe.
 void AppendPythonFloat(std::string& out, double value);
 
-/// Appends a JSON string literal as `json.dumps` writes it (ensure_ascii: every non-ASCII code
-/// point as \uXXXX, surrogate pairs above U+FFFF; invalid UTF-8 bytes become \ufffd).
-void AppendPythonString(std::string& out, std::string_view utf8);
-
 /// Appends `value` as `json.dumps(value)` writes it: ", " and ": " separators, keys in the
 /// object's order. Thread-safe.
 void AppendPythonJson(std::string& out, const nlohmann::ordered_json& value);
