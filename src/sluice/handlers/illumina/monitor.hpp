@@ -54,7 +54,7 @@ struct MonitorReport {
                                         ///< Manifest.tsv lists missing files
   std::vector<std::string> unstable;    ///< files changed between the two looks: next time
   std::vector<std::string> would_upload;  ///< dry run: what would have been uploaded
-  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_sent = 0;  ///< bytes uploaded in this pass (not those already there)
 
   /// 0 when nothing failed, else 1 (issue 4's exit codes).
   [[nodiscard]] int ExitCode() const { return failed.empty() ? 0 : 1; }

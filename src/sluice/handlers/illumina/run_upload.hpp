@@ -49,7 +49,7 @@ struct RunUpload {
 struct FileResult {
   std::string relative_path;   ///< below the run folder
   std::string key;             ///< object key
-  std::uint64_t size_bytes = 0;
+  std::uint64_t size_bytes = 0;  ///< local size, in bytes
   std::string etag;            ///< the object's ETag when it is in the bucket
   bool already_there = false;  ///< skipped: the bucket already held these bytes
   std::optional<Error> error;  ///< why it failed, when it did
@@ -57,8 +57,8 @@ struct FileResult {
 
 /// What happened to one run, files in the order of RunUpload::files.
 struct RunResult {
-  std::string run_name;
-  std::vector<FileResult> files;
+  std::string run_name;           ///< RunUpload::run_name
+  std::vector<FileResult> files;  ///< one per RunUpload::files entry, same order
   std::uint64_t bytes_sent = 0;  ///< bytes uploaded in this pass (not those already there)
 
   /// Every file is in the bucket.
