@@ -6,7 +6,8 @@
 
 namespace sluice {
 
-/// Registers every built-in handler in `registry`: "serratus-summary"
+/// Registers every built-in handler in `registry`: "copy" and "noop"
+/// (handlers/builtin/copy_handler.hpp), "serratus-summary"
 /// (handlers/serratus/summary_handler.hpp), "wibl-process" (handlers/wibl/wibl_process_handler.hpp),
 /// "wibl-validate" (handlers/wibl/validate_handler.hpp) and "wibl-submit"
 /// (handlers/wibl/submit_handler.hpp). Call once at start-up, before handlers are created;
