@@ -1,5 +1,7 @@
 #include "sluice/core/http_server.hpp"
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <cctype>
 #include <thread>
@@ -101,8 +103,16 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   const auto [write_s, write_us] = SecondsAndMicros(options.write_timeout);
   server.set_read_timeout(read_s, read_us);
   server.set_write_timeout(write_s, write_us);
-  server.set_keep_alive_timeout(std::max<time_t>(1, read_s));
+  // An idle keep-alive connection holds its thread until this passes, and Stop() waits for it:
+  // keep it short (senders reconnect cheaply; notifications are not a stream).
+  server.set_keep_alive_timeout(1);
   server.set_payload_max_length(static_cast<std::size_t>(options.max_body_bytes));
+  // httplib's default also sets SO_REUSEPORT, which lets a second process bind the same port and
+  // silently take half the connections; keep only SO_REUSEADDR (restart without TIME_WAIT errors).
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   Impl* self = impl.get();
   const auto route = [self](const httplib::Request& request, httplib::Response& response) {
     self->Serve(request, response);
