@@ -12,6 +12,9 @@ find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(CURL REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PUGIXML REQUIRED IMPORTED_TARGET pugixml)
+# cpp-httplib 0.11 (Debian builds it as a shared library; its .pc carries the feature defines
+# that the header's class layout depends on, so it must be used through pkg-config).
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 add_library(sluice_dep_log INTERFACE)
 target_link_libraries(sluice_dep_log INTERFACE spdlog::spdlog fmt::fmt)
@@ -44,3 +47,7 @@ add_library(sluice::dep_curl ALIAS sluice_dep_curl)
 add_library(sluice_dep_xml INTERFACE)
 target_link_libraries(sluice_dep_xml INTERFACE PkgConfig::PUGIXML)
 add_library(sluice::dep_xml ALIAS sluice_dep_xml)
+
+add_library(sluice_dep_httplib INTERFACE)
+target_link_libraries(sluice_dep_httplib INTERFACE PkgConfig::HTTPLIB)
+add_library(sluice::dep_httplib ALIAS sluice_dep_httplib)

@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
   libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev libpugixml-dev
+  libcpp-httplib-dev  # the webhook source and the /metrics endpoint (HTTP server)
 )
 if [ "${1:-}" != "--build" ]; then
   packages+=(

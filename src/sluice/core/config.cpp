@@ -61,6 +61,15 @@ class TableReader {
     return std::optional<std::int64_t>(value->get());
   }
 
+  Result<std::optional<bool>> Bool(std::string_view key) {
+    known_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return std::nullopt;
+    const auto* value = node->as_boolean();
+    if (value == nullptr) return Fail(MakeError(key, "expected true or false"));
+    return std::optional<bool>(value->get());
+  }
+
   Result<std::optional<std::chrono::milliseconds>> Duration(std::string_view key) {
     SLUICE_ASSIGN_OR_RETURN(auto text, String(key));
     if (!text) return std::nullopt;
@@ -169,6 +178,13 @@ Status ParseEngine(const toml::table& table, const std::string& file, EngineConf
     if (idle->count() < 1) return Fail(r.MakeError("idle_poll", "must be at least 1ms"));
     out.idle_poll = *idle;
   }
+  SLUICE_ASSIGN_OR_RETURN(auto listen, r.String("listen"));
+  if (listen && !listen->empty()) {
+    if (auto address = ParseListenAddress(*listen); !address) {
+      return Fail(r.MakeError("listen", address.error().message));
+    }
+    out.listen = *listen;
+  }
   return r.Finish();
 }
 
@@ -218,13 +234,73 @@ Status ParseTable(const std::string& name, const toml::table& table, const std::
   return r.Finish();
 }
 
+// The webhook keys of a [[sources]] table (docs/configuration.md, "webhook").
+Status ParseWebhook(TableReader& r, WebhookConfig& out) {
+  SLUICE_ASSIGN_OR_RETURN(auto listen, r.String("listen"));
+  if (listen) {
+    auto address = ParseListenAddress(*listen);
+    if (!address) return Fail(r.MakeError("listen", address.error().message));
+    out.host = address->first;
+    out.port = address->second;
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto path, r.String("path"));
+  if (path) {
+    if (!path->starts_with('/')) return Fail(r.MakeError("path", "must start with '/'"));
+    if (*path == "/metrics" || *path == "/healthz") {
+      return Fail(r.MakeError("path", "/metrics and /healthz are taken by the metrics endpoints"));
+    }
+    out.path = *path;
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto max_body, r.String("max_body"));
+  if (max_body) {
+    auto size = ParseSize(*max_body);
+    if (!size) return Fail(r.MakeError("max_body", size.error().message));
+    if (*size == 0) return Fail(r.MakeError("max_body", "must be more than 0"));
+    out.max_body_bytes = *size;
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto timeout, r.Duration("request_timeout"));
+  if (timeout) {
+    if (timeout->count() < 1) return Fail(r.MakeError("request_timeout", "must be at least 1ms"));
+    out.request_timeout = *timeout;
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto confirm, r.Bool("confirm_subscriptions"));
+  out.confirm_subscriptions = confirm.value_or(false);
+  SLUICE_ASSIGN_OR_RETURN(const toml::table* auth, r.Table("auth"));
+  if (auth != nullptr) {
+    TableReader a(*auth, r.file(), r.where() + ".auth");
+    SLUICE_ASSIGN_OR_RETURN(auto bearer, a.String("bearer"));
+    SLUICE_ASSIGN_OR_RETURN(auto hmac, a.String("hmac_sha256"));
+    SLUICE_ASSIGN_OR_RETURN(auto header, a.String("header"));
+    if (bearer.has_value() == hmac.has_value()) {
+      return Fail(a.MakeError("", "set exactly one of bearer or hmac_sha256"));
+    }
+    if ((bearer && bearer->empty()) || (hmac && hmac->empty())) {
+      return Fail(a.MakeError(bearer ? "bearer" : "hmac_sha256", "is empty (is its ${VARIABLE} set?)"));
+    }
+    if (header && !hmac) return Fail(a.MakeError("header", "only applies to hmac_sha256"));
+    out.bearer = bearer.value_or("");
+    out.hmac_sha256 = hmac.value_or("");
+    if (header) {
+      if (header->empty()) return Fail(a.MakeError("header", "must not be empty"));
+      out.signature_header = *header;
+    }
+    SLUICE_RETURN_IF_ERROR(a.Finish());
+  }
+  return Ok();
+}
+
 Status ParseSource(const toml::table& table, const std::string& file, std::size_t index,
                    const std::filesystem::path& base_dir, SourceConfig& out) {
   TableReader r(table, file, fmt::format("sources[{}]", index));
   out.line = r.line();
   SLUICE_ASSIGN_OR_RETURN(out.name, r.RequireString("name"));
   SLUICE_ASSIGN_OR_RETURN(out.type, r.RequireString("type"));
-  SLUICE_ASSIGN_OR_RETURN(out.store, r.RequireString("store"));
+  if (out.type == "webhook") {
+    SLUICE_ASSIGN_OR_RETURN(auto store, r.String("store"));
+    out.store = store.value_or("");
+  } else {
+    SLUICE_ASSIGN_OR_RETURN(out.store, r.RequireString("store"));
+  }
   SLUICE_ASSIGN_OR_RETURN(auto prefix, r.String("prefix"));
   SLUICE_ASSIGN_OR_RETURN(auto suffix, r.String("suffix"));
   out.prefix = prefix.value_or("");
@@ -238,9 +314,11 @@ Status ParseSource(const toml::table& table, const std::string& file, std::size_
     if (index_url.find("://") != std::string::npos) {
       SLUICE_ASSIGN_OR_RETURN(out.index, ResolveUrl(r, "index", index_url, base_dir));
     }
+  } else if (out.type == "webhook") {
+    SLUICE_RETURN_IF_ERROR(ParseWebhook(r, out.webhook));
   } else {
-    return Fail(r.MakeError("type", fmt::format("unknown source type '{}': expected poll or index",
-                                                out.type)));
+    return Fail(r.MakeError("type", fmt::format(
+        "unknown source type '{}': expected poll, index or webhook", out.type)));
   }
   return r.Finish();
 }
@@ -324,7 +402,7 @@ Status CheckReferences(const PipelineConfig& config, const std::string& file) {
     if (!names.insert("source:" + source.name).second) {
       return Fail(ErrorCode::InvalidArgument, "duplicate source name", at);
     }
-    if (!config.stores.contains(source.store)) {
+    if (!(source.type == "webhook" && source.store.empty()) && !config.stores.contains(source.store)) {
       return Fail(ErrorCode::InvalidArgument, fmt::format("store '{}' is not defined", source.store), at);
     }
   }
@@ -489,6 +567,28 @@ Result<PipelineConfig> ParseConfig(std::string_view text, const std::filesystem:
   SLUICE_RETURN_IF_ERROR(r.Finish());
   SLUICE_RETURN_IF_ERROR(CheckReferences(config, file));
   return config;
+}
+
+Result<std::pair<std::string, int>> ParseListenAddress(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) {
+    return Fail(ErrorCode::InvalidArgument,
+                fmt::format("'{}' is not host:port (e.g. \"127.0.0.1:8088\")", text));
+  }
+  std::string host(text.substr(0, colon));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "127.0.0.1";
+  const std::string_view digits = text.substr(colon + 1);
+  int port = 0;
+  if (digits.empty() || digits.size() > 5) {
+    return Fail(ErrorCode::InvalidArgument, fmt::format("'{}': port must be 0-65535", text));
+  }
+  for (char c : digits) {
+    if (c < '0' || c > '9') return Fail(ErrorCode::InvalidArgument, fmt::format("'{}': port must be 0-65535", text));
+    port = port * 10 + (c - '0');
+  }
+  if (port > 65535) return Fail(ErrorCode::InvalidArgument, fmt::format("'{}': port must be 0-65535", text));
+  return std::pair<std::string, int>(std::move(host), port);
 }
 
 Result<PipelineConfig> LoadConfig(const std::filesystem::path& file) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -62,6 +63,8 @@ struct QueueConfig {
 
 /// `[engine]`: worker-pool behaviour.
 struct EngineConfig {
+  /// `listen = "host:port"`: serve /metrics and /healthz there under `sluice serve`; empty = off.
+  std::string listen;
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(30)};  ///< wait for running jobs
   std::chrono::milliseconds idle_poll{std::chrono::milliseconds(200)}; ///< claim retry when idle
 };
@@ -85,15 +88,32 @@ struct TableConfig {
   std::string url;  ///< "sqlite://path"
 };
 
+/// The `webhook` source's own keys (docs/configuration.md, "webhook"). Holds secrets: never log
+/// `bearer` or `hmac_sha256`.
+struct WebhookConfig {
+  std::string host = "127.0.0.1";  ///< from `listen = "host:port"`
+  int port = 8088;                 ///< from `listen`; 0 = an ephemeral port (tests)
+  std::string path = "/events";    ///< where notifications are POSTed
+  std::string bearer;              ///< `auth = { bearer = "${TOKEN}" }`: expected bearer token
+  std::string hmac_sha256;         ///< `auth = { hmac_sha256 = "${SECRET}" }`: HMAC key
+  std::string signature_header = "X-Signature";  ///< `auth.header`: where the HMAC hex is sent
+  std::uint64_t max_body_bytes = 1ULL << 20;     ///< `max_body`: larger requests get 413
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};  ///< read/write waits
+  bool confirm_subscriptions = false;  ///< GET an SNS SubscribeURL (else only log it)
+};
+
 /// `[[sources]]`: where events come from.
 struct SourceConfig {
   std::string name;
-  std::string type;    ///< "poll" or "index"
-  std::string store;   ///< poll: the store listed; index: the store the run ids' objects are in
+  std::string type;    ///< "poll", "index" or "webhook"
+  /// poll: the store listed; index: the store the run ids' objects are in; webhook (optional): the
+  /// store of events whose bucket is no s3:// store's
+  std::string store;
   std::string prefix;  ///< poll: listed prefix; index: key = prefix + id + suffix
   std::string suffix;  ///< poll: only keys ending so; index: appended to each id
   std::chrono::milliseconds interval{std::chrono::seconds(5)};  ///< poll: pause between listings
   std::string index;   ///< index: URL of the index ("file:///…/index.txt" or "<store>:<key>")
+  WebhookConfig webhook;  ///< webhook only
   int line = 0;        ///< line of the [[sources]] header, for messages
 };
 
@@ -129,6 +149,10 @@ struct PipelineConfig {
   /// The route named `name`, or nullptr.
   [[nodiscard]] const RouteConfig* FindRoute(std::string_view name) const;
 };
+
+/// Splits `listen = "host:port"` (host optional: ":9464" binds 127.0.0.1). InvalidArgument
+/// for a missing or out-of-range port. Thread-safe.
+Result<std::pair<std::string, int>> ParseListenAddress(std::string_view text);
 
 /// Reads and validates a pipeline config. Relative local URLs resolve against the file's folder.
 /// Returns InvalidArgument ("file:line: key: reason") for syntax errors, unknown keys, wrong types,

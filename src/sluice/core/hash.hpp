@@ -1,6 +1,7 @@
 #pragma once
 /// MD5, as S3 uses it for ETags and Content-MD5 (RFC 1321; AWS S3 API reference, "Common
-/// Response Headers: ETag"). Implemented with OpenSSL's EVP interface.
+/// Response Headers: ETag"), and HMAC-SHA256 (RFC 2104) for webhook signatures. Implemented with
+/// OpenSSL.
 
 #include <array>
 #include <cstdint>
@@ -35,5 +36,14 @@ std::string Md5Hex(std::string_view bytes);
 
 /// Lower-case hex of arbitrary bytes.
 std::string ToHex(std::string_view bytes);
+
+/// HMAC-SHA256 (RFC 2104 with SHA-256) of `data` under `key`: the 32 raw digest bytes.
+/// Thread-safe.
+std::string HmacSha256(std::string_view key, std::string_view data);
+
+/// Compares two secrets in time that depends on neither their contents nor their lengths (both
+/// are hashed with SHA-256 and the digests compared with CRYPTO_memcmp), for checking tokens and
+/// signatures without a timing side channel. Thread-safe.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 }  // namespace sluice

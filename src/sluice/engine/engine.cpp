@@ -11,10 +11,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "sluice/core/http_server.hpp"
 #include "sluice/core/log.hpp"
 #include "sluice/core/retry.hpp"
 #include "sluice/core/units.hpp"
 #include "sluice/engine/router.hpp"
+#include "sluice/engine/sources/webhook.hpp"
 
 namespace sluice {
 namespace {
@@ -64,6 +66,11 @@ struct Engine::Impl {
   std::condition_variable inflight_cv;  // a job finished
   std::condition_variable idle_cv;      // a worker found nothing to claim
   std::map<std::int64_t, std::string> inflight;  // claimed job id → lease owner; guarded by mutex
+
+  // Prometheus metrics of this process (SetUpMetrics), served by Serve on engine.listen and by
+  // push sources on their own ports.
+  MetricsRegistry metrics;
+  std::atomic<bool> stopping{false};
 
   // Counters of the current Drain/Serve.
   std::atomic<std::int64_t> enqueued{0}, succeeded{0}, dead{0}, retried{0}, released{0};
@@ -160,7 +167,10 @@ struct Engine::Impl {
       }
       const Job job = std::move(batch.front());
       batch.pop_front();
-      if (RunJob(route, job, worker)) {
+      const auto attempt_started = SteadyClock::now();
+      const bool job_succeeded = RunJob(route, job, worker);
+      ObserveAttempt(route.config->name, job_succeeded, SteadyClock::now() - attempt_started);
+      if (job_succeeded) {
         done.push_back(job.id);
       } else {
         const std::int64_t ids[] = {job.id};
@@ -196,6 +206,7 @@ struct Engine::Impl {
       ++succeeded;
       objects_written += result->objects_written;
       rows_written += result->rows_written;
+      CountBytes(rc.name, *result);
       spdlog::debug("succeeded: {}", result->summary);
       return true;
     }
@@ -297,6 +308,67 @@ struct Engine::Impl {
     return report;
   }
 
+  // --- metrics (docs/configuration.md, "Metrics") ------------------------------------------
+  void SetUpMetrics() {
+    metrics.Declare("sluice_events_received_total", MetricType::Counter, "Events delivered by each source.");
+    metrics.Declare("sluice_job_attempts_total", MetricType::Counter, "Handler attempts by route and result.");
+    metrics.Declare("sluice_job_attempt_duration_seconds", MetricType::Histogram,
+                    "Duration of handler attempts by route, in seconds.");
+    metrics.Declare("sluice_handler_bytes_read_total", MetricType::Counter,
+                    "Bytes handlers reported reading, by route.");
+    metrics.Declare("sluice_handler_bytes_written_total", MetricType::Counter,
+                    "Bytes handlers reported writing, by route.");
+    metrics.Declare("sluice_jobs", MetricType::Gauge, "Jobs in the queue by route and state.");
+    metrics.Declare("sluice_queue_depth", MetricType::Gauge,
+                    "Jobs waiting to run (pending, or failed and waiting to retry) by route.");
+    metrics.Declare("sluice_dlq_size", MetricType::Gauge, "Dead-lettered jobs by route.");
+    metrics.AddCollector([this](MetricsRegistry& registry) {
+      registry.ClearSeries("sluice_jobs");
+      for (const auto& route : route_names) {
+        const std::string names[] = {route};
+        auto stats = queue->Stats(names);
+        if (!stats) {
+          spdlog::warn("metrics: queue stats of route '{}': {}", route, stats.error().ToString());
+          continue;
+        }
+        const auto count = [&](JobState state) {
+          const auto it = stats->counts.find(state);
+          return it == stats->counts.end() ? std::int64_t{0} : it->second;
+        };
+        for (JobState state : {JobState::Pending, JobState::Running, JobState::Succeeded, JobState::Failed,
+                               JobState::Dead}) {
+          registry.Set("sluice_jobs", {{"route", route}, {"state", std::string(ToString(state))}},
+                       static_cast<double>(count(state)));
+        }
+        registry.Set("sluice_queue_depth", {{"route", route}},
+                     static_cast<double>(count(JobState::Pending) + count(JobState::Failed)));
+        registry.Set("sluice_dlq_size", {{"route", route}}, static_cast<double>(count(JobState::Dead)));
+      }
+    });
+  }
+
+  void ObserveAttempt(const std::string& route, bool job_succeeded, SteadyClock::duration elapsed) {
+    metrics.Increment("sluice_job_attempts_total", {{"route", route}, {"result", job_succeeded ? "succeeded" : "failed"}});
+    metrics.Observe("sluice_job_attempt_duration_seconds", {{"route", route}},
+                    std::chrono::duration<double>(elapsed).count());
+  }
+
+  void CountBytes(const std::string& route, const Outcome& outcome) {
+    if (outcome.bytes_read > 0) {
+      metrics.Increment("sluice_handler_bytes_read_total", {{"route", route}}, static_cast<double>(outcome.bytes_read));
+    }
+    if (outcome.bytes_written > 0) {
+      metrics.Increment("sluice_handler_bytes_written_total", {{"route", route}},
+                        static_cast<double>(outcome.bytes_written));
+    }
+  }
+
+  // Submit for events delivered by a source: counted by source name.
+  Result<int> SubmitFromSource(const std::string& source, std::vector<Event> events) {
+    metrics.Increment("sluice_events_received_total", {{"source", source}}, static_cast<double>(events.size()));
+    return Submit(std::move(events));
+  }
+
   void LogProgress(const QueueStats& stats, SteadyClock::time_point started) const {
     const auto count = [&](JobState s) {
       const auto it = stats.counts.find(s);
@@ -354,11 +426,13 @@ Result<std::unique_ptr<Engine>> Engine::Open(PipelineConfig config, const Handle
     impl->routes.push_back(RouteRuntime{&route, std::move(*handler)});
     impl->route_names.push_back(route.name);
   }
+  impl->SetUpMetrics();
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
 const PipelineConfig& Engine::Config() const { return impl_->config; }
 Queue& Engine::GetQueue() { return *impl_->queue; }
+MetricsRegistry& Engine::Metrics() { return impl_->metrics; }
 const Resources& Engine::GetResources() const { return impl_->resources; }
 
 Result<int> Engine::Submit(std::vector<Event> events) { return impl_->Submit(std::move(events)); }
@@ -376,9 +450,13 @@ Result<int> Engine::SubmitToRoute(std::string_view route, std::vector<Event> eve
 
 Status Engine::SourcesPass() {
   for (auto& source : impl_->sources) {
+    if (source->IsPush()) {
+      spdlog::info("source '{}' receives events only under `sluice serve`; skipped", source->Name());
+      continue;
+    }
     std::int64_t added = 0;
     SLUICE_RETURN_IF_ERROR(source->Pass([&](std::vector<Event> events) -> Status {
-      SLUICE_ASSIGN_OR_RETURN(int n, impl_->Submit(std::move(events)));
+      SLUICE_ASSIGN_OR_RETURN(int n, impl_->SubmitFromSource(source->Name(), std::move(events)));
       added += n;
       return Ok();
     }));
@@ -427,14 +505,59 @@ Result<RunReport> Engine::Drain() {
 Result<RunReport> Engine::Serve(const std::atomic<bool>& stop) {
   Impl& impl = *impl_;
   const auto started = SteadyClock::now();
+
+  impl.stopping = false;
+  const auto health = [&impl]() -> Status {
+    if (impl.stopping) return Fail(ErrorCode::Cancelled, "shutting down");
+    return Ok();
+  };
+  std::unique_ptr<HttpServer> ops_server;
+  if (!impl.config.engine.listen.empty()) {
+    auto address = ParseListenAddress(impl.config.engine.listen);
+    if (!address) return Fail(std::move(address).error().WithContext("engine.listen"));
+    HttpServerOptions options;
+    options.host = address->first;
+    options.port = address->second;
+    options.max_body_bytes = 0;
+    options.threads = 2;
+    auto server = HttpServer::Start(options, [&impl, health](const HttpServerRequest& request) {
+      auto answer = ServeOpsEndpoint(request, &impl.metrics, health);
+      if (answer) return *answer;
+      HttpServerResponse not_found;
+      not_found.status = 404;
+      not_found.body = "not found: try /metrics or /healthz\n";
+      return not_found;
+    });
+    if (!server) return Fail(std::move(server).error().WithContext("engine.listen"));
+    ops_server = std::move(*server);
+    spdlog::info("metrics on http://{}/metrics, health on /healthz", ops_server->Address());
+  }
+  std::vector<Source*> push_sources;
+  for (auto& source : impl.sources) {
+    if (!source->IsPush()) continue;
+    PushContext context;
+    context.sink = [&impl, name = source->Name()](std::vector<Event> events) -> Status {
+      auto added = impl.SubmitFromSource(name, std::move(events));
+      if (!added) return Fail(std::move(added).error());
+      return Ok();
+    };
+    context.metrics = &impl.metrics;
+    context.health = health;
+    if (auto push = source->Start(std::move(context)); !push) {
+      for (Source* s : push_sources) s->Stop();
+      return Fail(push.error());
+    }
+    push_sources.push_back(source.get());
+  }
   impl.StartWorkers(impl_);
 
   std::vector<std::thread> source_threads;
   for (auto& source : impl.sources) {
+    if (source->IsPush()) continue;
     source_threads.emplace_back([&impl, &stop, src = source.get()] {
       while (!stop) {
         auto pass = src->Pass([&](std::vector<Event> events) -> Status {
-          auto added = impl.Submit(std::move(events));
+          auto added = impl.SubmitFromSource(src->Name(), std::move(events));
           if (!added) return Fail(std::move(added).error());
           return Ok();
         });
@@ -469,8 +592,12 @@ Result<RunReport> Engine::Serve(const std::atomic<bool>& stop) {
   }
   spdlog::info("stopping: no new claims; waiting up to {} for running jobs",
                FormatDuration(impl.config.engine.shutdown_grace));
+  impl.stopping = true;
+  // Push sources stop first: what they accepted is already enqueued, and nothing new arrives.
+  for (Source* source : push_sources) source->Stop();
   for (auto& thread : source_threads) thread.join();
   const bool abandoned = impl.StopWorkers(impl.config.engine.shutdown_grace);
+  if (ops_server) ops_server->Stop();
   RunReport report = impl.Report(started, abandoned);
   impl.ResetCounters();
   return report;

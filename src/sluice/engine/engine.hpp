@@ -12,6 +12,7 @@
 
 #include "sluice/core/config.hpp"
 #include "sluice/core/error.hpp"
+#include "sluice/core/metrics.hpp"
 #include "sluice/engine/handler.hpp"
 #include "sluice/engine/queue/queue.hpp"
 #include "sluice/engine/sources/source.hpp"
@@ -46,6 +47,8 @@ class Engine {
   [[nodiscard]] const PipelineConfig& Config() const;
   /// The queue (for `sluice jobs`).
   [[nodiscard]] Queue& GetQueue();
+  /// The process's metrics (served on engine.listen and on push sources' ports under Serve).
+  [[nodiscard]] MetricsRegistry& Metrics();
   /// The opened stores and tables.
   [[nodiscard]] const Resources& GetResources() const;
 
@@ -53,13 +56,17 @@ class Engine {
   Result<int> Submit(std::vector<Event> events);
   /// Enqueues events for one route, without matching (backfills). InvalidArgument if unknown.
   Result<int> SubmitToRoute(std::string_view route, std::vector<Event> events);
-  /// Lets every source make one pass, enqueueing what it finds.
+  /// Lets every pull source make one pass, enqueueing what it finds. Push sources (webhook) are
+  /// skipped with a log line: they receive events only under Serve.
   Status SourcesPass();
   /// Runs the worker pool until no job of the config's routes is pending, running or waiting for a
   /// retry, then stops it. Logs progress every few seconds.
   Result<RunReport> Drain();
-  /// Runs sources (each every interval) and the worker pool until `stop` becomes true, then stops
-  /// claiming, lets running jobs finish within engine.shutdown_grace and releases the rest.
+  /// Runs sources (pull sources each every interval; push sources Start()ed with a sink that
+  /// returns after the enqueue committed) and the worker pool until `stop` becomes true, then
+  /// stops push sources, stops claiming, lets running jobs finish within engine.shutdown_grace and
+  /// releases the rest. Serves /metrics and /healthz on engine.listen when set. Errors before the
+  /// pool starts: a push source or engine.listen that cannot bind (Transient).
   Result<RunReport> Serve(const std::atomic<bool>& stop);
 
  private:

@@ -37,6 +37,8 @@ struct Outcome {
   std::uint64_t objects_written = 0;
   std::uint64_t rows_written = 0;
   std::string summary;  ///< one line, e.g. "ERR2756788: 1 run, 12 families, 349 sequences"
+  std::uint64_t bytes_read = 0;     ///< bytes the handler read from stores (0 when not reported)
+  std::uint64_t bytes_written = 0;  ///< bytes the handler wrote to stores (0 when not reported)
 };
 
 /// Per-job context: route name, deadline, cancellation and follow-on events.

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <unistd.h>
 
@@ -512,5 +514,111 @@ TEST(ParseConfig, AChecksumOtherThanMd5OrNoneIsAnErrorNamingTheKey) {
       << config.error().ToString();
   EXPECT_NE(config.error().ToString().find(":5"), std::string::npos) << config.error().ToString();
 }
+
+// --- webhook sources and engine.listen -------------------------------------------------------
+
+constexpr std::string_view kWebhookBase = R"toml(
+[queue]
+url = "sqlite:///tmp/q.db"
+[stores.in]
+url = "memory://in"
+)toml";
+
+Result<PipelineConfig> ParseWebhook(std::string_view source) {
+  return ParseConfig(std::string(kWebhookBase) + std::string(source), "/etc/sluice/p.toml");
+}
+
+TEST(ConfigWebhook, EveryKeyIsRead) {
+  ::setenv("SLUICE_TEST_WEBHOOK_TOKEN", "s3cret", 1);
+  auto config = ParseWebhook(R"toml(
+[engine]
+listen = "127.0.0.1:9464"
+[[sources]]
+name = "hooks"
+type = "webhook"
+listen = "0.0.0.0:8089"
+path = "/s3"
+store = "in"
+auth = { bearer = "${SLUICE_TEST_WEBHOOK_TOKEN}" }
+max_body = "2MiB"
+request_timeout = "3s"
+confirm_subscriptions = true
+)toml");
+  ASSERT_TRUE(config) << config.error().ToString();
+  const WebhookConfig& w = config->sources.at(0).webhook;
+  EXPECT_EQ(config->engine.listen, "127.0.0.1:9464");
+  EXPECT_EQ(w.host, "0.0.0.0");
+  EXPECT_EQ(w.port, 8089);
+  EXPECT_EQ(w.path, "/s3");
+  EXPECT_EQ(w.bearer, "s3cret");
+  EXPECT_TRUE(w.hmac_sha256.empty());
+  EXPECT_EQ(w.max_body_bytes, 2u << 20);
+  EXPECT_EQ(w.request_timeout, milliseconds(3000));
+  EXPECT_TRUE(w.confirm_subscriptions);
+  EXPECT_EQ(config->sources.at(0).store, "in");
+}
+
+TEST(ConfigWebhook, DefaultsNeedNoStoreAndBindLoopback) {
+  auto config = ParseWebhook("[[sources]]\nname = \"hooks\"\ntype = \"webhook\"\n");
+  ASSERT_TRUE(config) << config.error().ToString();
+  const WebhookConfig& w = config->sources.at(0).webhook;
+  EXPECT_EQ(w.host, "127.0.0.1");
+  EXPECT_EQ(w.port, 8088);
+  EXPECT_EQ(w.path, "/events");
+  EXPECT_EQ(w.max_body_bytes, 1u << 20);
+  EXPECT_FALSE(w.confirm_subscriptions);
+  EXPECT_TRUE(config->engine.listen.empty());
+}
+
+TEST(ConfigWebhook, HmacWithHeaderIsRead) {
+  auto config = ParseWebhook(
+      "[[sources]]\nname = \"hooks\"\ntype = \"webhook\"\nauth = { hmac_sha256 = \"k\", header = \"X-Sig\" }\n");
+  ASSERT_TRUE(config) << config.error().ToString();
+  EXPECT_EQ(config->sources.at(0).webhook.hmac_sha256, "k");
+  EXPECT_EQ(config->sources.at(0).webhook.signature_header, "X-Sig");
+}
+
+TEST(ConfigWebhook, BadValuesAreRefusedWithTheirKey) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"listen = \"localhost\"", "sources[0].listen"},
+      {"listen = \"127.0.0.1:70000\"", "sources[0].listen"},
+      {"path = \"events\"", "sources[0].path"},
+      {"path = \"/metrics\"", "sources[0].path"},
+      {"max_body = \"lots\"", "sources[0].max_body"},
+      {"auth = { bearer = \"a\", hmac_sha256 = \"b\" }", "sources[0].auth"},
+      {"auth = { bearer = \"\" }", "sources[0].auth.bearer"},
+      {"auth = { bearer = \"a\", header = \"X\" }", "sources[0].auth.header"},
+      {"auth = { token = \"a\" }", "sources[0].auth"},
+      {"store = \"nowhere\"", "store 'nowhere' is not defined"},
+      {"confirm_subscriptions = \"yes\"", "sources[0].confirm_subscriptions"},
+  };
+  for (const auto& [line, expected] : cases) {
+    auto config = ParseWebhook("[[sources]]\nname = \"hooks\"\ntype = \"webhook\"\n" + line + "\n");
+    ASSERT_FALSE(config) << line;
+    EXPECT_TRUE(Contains(config.error().ToString(), expected)) << line << " → " << config.error().ToString();
+  }
+}
+
+TEST(ConfigWebhook, SecretsDoNotAppearInErrors) {
+  auto config = ParseWebhook(
+      "[[sources]]\nname = \"hooks\"\ntype = \"webhook\"\nauth = { bearer = \"hunter2\", header = \"X\" }\n");
+  ASSERT_FALSE(config);
+  EXPECT_FALSE(Contains(config.error().ToString(), "hunter2"));
+}
+
+TEST(ConfigListen, HostIsOptionalAndPortRequired) {
+  auto address = ParseListenAddress(":9464");
+  ASSERT_TRUE(address) << address.error().ToString();
+  EXPECT_EQ(address->first, "127.0.0.1");
+  EXPECT_EQ(address->second, 9464);
+  address = ParseListenAddress("[::1]:0");
+  ASSERT_TRUE(address) << address.error().ToString();
+  EXPECT_EQ(address->first, "::1");
+  EXPECT_EQ(address->second, 0);
+  EXPECT_FALSE(ParseListenAddress("127.0.0.1"));
+  EXPECT_FALSE(ParseListenAddress("127.0.0.1:"));
+  EXPECT_FALSE(ParseListenAddress("127.0.0.1:http"));
+}
+
 }  // namespace
 }  // namespace sluice

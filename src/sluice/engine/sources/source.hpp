@@ -1,7 +1,9 @@
 #pragma once
-/// Sources: where events come from (DESIGN.md, "How data flows"). This issue has `poll` (list a
-/// store prefix, emit objects that are new or whose ETag changed) and `index` (an index of run
-/// ids, one per line, as the Serratus uploader's index.txt: research/serratus.md §1.5).
+/// Sources: where events come from (DESIGN.md, "How data flows"). Pull sources are passed over:
+/// `poll` (list a store prefix, emit objects that are new or whose ETag changed) and `index` (an
+/// index of run ids, one per line, as the Serratus uploader's index.txt: research/serratus.md
+/// §1.5). Push sources receive events on their own threads between Start() and Stop(): `webhook`
+/// (S3 event notifications over HTTP: webhook.hpp).
 
 #include <chrono>
 #include <functional>
@@ -12,6 +14,7 @@
 
 #include "sluice/core/config.hpp"
 #include "sluice/core/error.hpp"
+#include "sluice/core/metrics.hpp"
 #include "sluice/engine/event.hpp"
 #include "sluice/engine/handler.hpp"
 
@@ -20,16 +23,40 @@ namespace sluice {
 /// Receives a batch of events from a source; returns an Error to stop the pass.
 using EventSink = std::function<Status(std::vector<Event> events)>;
 
+/// What a push source is started with.
+struct PushContext {
+  /// Where received events go. Called from the source's threads, concurrently; it returns once
+  /// the events are durably enqueued (the queue transaction committed), or an Error.
+  EventSink sink;
+  /// The process's metrics, served on the source's own /metrics; null for none.
+  MetricsRegistry* metrics = nullptr;
+  /// The /healthz answer: Ok, or an Error saying why the process is not healthy. Empty = healthy.
+  std::function<Status()> health;
+};
+
 /// A source of events. Pass() is called from one thread at a time.
 class Source {
  public:
   virtual ~Source() = default;
   /// The config name.
   [[nodiscard]] virtual const std::string& Name() const = 0;
-  /// One pass (one listing, one read of an index), delivering events in batches.
+  /// One pass (one listing, one read of an index), delivering events in batches. Push sources
+  /// return Ok without events (they only receive under Start()).
   virtual Status Pass(const EventSink& sink) = 0;
-  /// Pause between passes under `sluice serve`; nullopt for one-shot sources (index).
+  /// Pause between passes under `sluice serve`; nullopt for one-shot and push sources.
   [[nodiscard]] virtual std::optional<std::chrono::milliseconds> Interval() const = 0;
+  /// True for push sources (webhook): `Engine::Serve` Start()s and Stop()s them instead of
+  /// calling Pass(), and `Engine::SourcesPass` (`sluice run`) skips them.
+  [[nodiscard]] virtual bool IsPush() const { return false; }
+  /// Starts receiving (push sources). Errors: Unsupported for pull sources; a push source's own
+  /// (e.g. Transient when its port cannot be bound).
+  virtual Status Start(PushContext context) {
+    (void)context;
+    return Fail(ErrorCode::Unsupported, "not a push source", Name());
+  }
+  /// Stops receiving; returns after requests in progress were answered. Idempotent; no-op for
+  /// pull sources.
+  virtual void Stop() {}
 };
 
 /// Builds the source of `config` over the opened stores. InvalidArgument (with the config line)

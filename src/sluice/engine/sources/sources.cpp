@@ -3,6 +3,7 @@
 
 #include "sluice/core/uri.hpp"
 #include "sluice/engine/sources/source.hpp"
+#include "sluice/engine/sources/webhook.hpp"
 
 namespace sluice {
 namespace {
@@ -163,6 +164,11 @@ Result<std::vector<Event>> ReadIndexEvents(const std::string& index_url, const s
 
 Result<std::unique_ptr<Source>> MakeSource(const SourceConfig& config, const Resources& resources) {
   const std::string at = fmt::format("{}source '{}'", config.line > 0 ? fmt::format("line {}: ", config.line) : "", config.name);
+  if (config.type == "webhook") {
+    auto made = MakeWebhookSource(config, resources);
+    if (!made) return Fail(std::move(made).error().WithContext(at));
+    return made;
+  }
   ObjectStore* store = resources.FindStore(config.store);
   if (store == nullptr) {
     return Fail(ErrorCode::InvalidArgument, fmt::format("store '{}' is not defined", config.store), at);
