@@ -63,6 +63,10 @@ struct Engine::Impl {
   std::atomic<bool> workers_done{false};
   std::mutex mutex;
   std::condition_variable work_cv;      // new jobs enqueued, or stopping
+  // Bumped under `mutex` by every enqueue that added jobs. A worker notes it before it claims and
+  // sleeps only while it is unchanged, so a job enqueued during an empty claim is never missed
+  // and a notification ends the sleep at once instead of after idle_poll.
+  std::uint64_t work_generation = 0;  // guarded by mutex
   std::condition_variable inflight_cv;  // a job finished
   std::condition_variable idle_cv;      // a worker found nothing to claim
   std::map<std::int64_t, std::string> inflight;  // claimed job id → lease owner; guarded by mutex
@@ -80,7 +84,13 @@ struct Engine::Impl {
     if (jobs.empty()) return 0;
     SLUICE_ASSIGN_OR_RETURN(int added, queue->Enqueue(jobs));
     enqueued += added;
-    if (added > 0) work_cv.notify_all();
+    if (added > 0) {
+      {
+        std::lock_guard lock(mutex);
+        ++work_generation;
+      }
+      work_cv.notify_all();
+    }
     return added;
   }
 
@@ -149,12 +159,19 @@ struct Engine::Impl {
           const auto per_job = (SteadyClock::now() - batch_started) / batch_jobs;
           batch_size = per_job < kFastJob ? std::min(batch_size * 2, kMaxClaimBatch) : 1;
         }
+        std::uint64_t generation = 0;
+        {
+          std::lock_guard lock(mutex);
+          generation = work_generation;
+        }
         auto claimed = queue->ClaimBatch(route.config->name, worker, config.queue.lease, batch_size);
         if (!claimed || claimed->empty()) {
           if (!claimed) spdlog::error("claim on route '{}': {}", route.config->name, claimed.error().ToString());
           idle_cv.notify_all();
           std::unique_lock lock(mutex);
-          work_cv.wait_for(lock, config.engine.idle_poll, [&stop] { return stop.load(); });
+          work_cv.wait_for(lock, config.engine.idle_poll, [&] {
+            return stop.load() || work_generation != generation;
+          });
           continue;
         }
         {

@@ -78,6 +78,7 @@ HandlerFactory FakeFactory(std::shared_ptr<Probe> probe) {
 struct PipelineOptions {
   std::string shutdown_grace = "5s";
   std::string lease = "30s";
+  std::string idle_poll = "20ms";
   int concurrency = 3;
   std::string extra;  // appended TOML
 };
@@ -98,7 +99,7 @@ url = "sqlite://{dir}/queue.db"
 lease = "{lease}"
 
 [engine]
-idle_poll = "20ms"
+idle_poll = "{idle_poll}"
 shutdown_grace = "{grace}"
 
 [stores.in]
@@ -121,6 +122,7 @@ retry = {{ max_attempts = 3, initial_backoff = "10ms", max_backoff = "50ms" }}
 {extra}
 )toml",
                        fmt::arg("dir", dir_.Path().string()), fmt::arg("lease", options.lease),
+                       fmt::arg("idle_poll", options.idle_poll),
                        fmt::arg("grace", options.shutdown_grace),
                        fmt::arg("concurrency", options.concurrency), fmt::arg("extra", options.extra));
   }
@@ -465,6 +467,28 @@ TEST_F(EngineTest, ServeRunsNewObjectsUntilStoppedAndStopsCleanly) {
   EXPECT_EQ(report->released, 0);
   EXPECT_FALSE(report->abandoned);
   EXPECT_EQ(Jobs(JobState::Succeeded).size(), 2u);
+}
+
+// Idle workers sleep idle_poll between empty claims; an enqueue must end that sleep at once. With
+// an hour-long idle_poll, a job enqueued while every worker sleeps runs only if the wake-up works.
+TEST_F(EngineTest, AJobEnqueuedWhileWorkersSleepWakesThemBeforeIdlePollEnds) {
+  PipelineOptions options;
+  options.idle_poll = "1h";
+  ASSERT_NO_FATAL_FAILURE(Open(options));
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(300ms);  // every worker has found nothing and sleeps
+    Put("summary2/ERR3.summary", "arrives while the workers sleep");
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (probe_->total.load() < 1 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(10ms);
+    }
+    stop = true;
+  });
+  auto report = engine_->Serve(stop);
+  stopper.join();
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_EQ(report->succeeded, 1);
 }
 
 TEST_F(EngineTest, ServeReleasesAJobWhoseHandlerHonoursCancellationAfterTheGrace) {
