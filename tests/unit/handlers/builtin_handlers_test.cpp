@@ -59,6 +59,8 @@ TEST_F(CopyAndNoopHandlers, CopyWritesTheObjectUnderTheNewPrefixAndEmitsItsEvent
   auto outcome = (*handler)->Handle(event, context_);
   ASSERT_TRUE(outcome.has_value()) << outcome.error().ToString();
   EXPECT_EQ(Read("out", "mirror/a/b.bin"), "payload bytes");
+  EXPECT_EQ(outcome->bytes_read, 13U);
+  EXPECT_EQ(outcome->bytes_written, 13U);
   ASSERT_EQ(context_.Emitted().size(), 1U);
   EXPECT_EQ(context_.Emitted()[0].store, "out");
   EXPECT_EQ(context_.Emitted()[0].key, "mirror/a/b.bin");

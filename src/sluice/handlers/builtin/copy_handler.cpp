@@ -37,6 +37,10 @@ class CopyHandler final : public Handler {
     context.Emit(ObjectCreatedEvent(store_name_, *copied));
     Outcome outcome;
     outcome.objects_written = 1;
+    if (source != destination) {  // a copy within one store moves no bytes through sluice
+      outcome.bytes_read = copied->size_bytes;
+      outcome.bytes_written = copied->size_bytes;
+    }
     outcome.summary = fmt::format("{} ({} bytes)", where, copied->size_bytes);
     return outcome;
   }
