@@ -15,6 +15,10 @@ pkg_check_modules(PUGIXML REQUIRED IMPORTED_TARGET pugixml)
 # cpp-httplib 0.11 (Debian builds it as a shared library; its .pc carries the feature defines
 # that the header's class layout depends on, so it must be used through pkg-config).
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# prometheus-cpp 1.0.1, the core library only (registry, metric types, text serializer). Its CMake
+# package config find_dependency()s civetweb, zlib and curl for the pull/push parts even when only
+# core is wanted, so it is found through the core's own .pc file, which needs nothing else.
+pkg_check_modules(PROMETHEUS_CORE REQUIRED IMPORTED_TARGET prometheus-cpp-core)
 
 add_library(sluice_dep_log INTERFACE)
 target_link_libraries(sluice_dep_log INTERFACE spdlog::spdlog fmt::fmt)
@@ -51,3 +55,7 @@ add_library(sluice::dep_xml ALIAS sluice_dep_xml)
 add_library(sluice_dep_httplib INTERFACE)
 target_link_libraries(sluice_dep_httplib INTERFACE PkgConfig::HTTPLIB)
 add_library(sluice::dep_httplib ALIAS sluice_dep_httplib)
+
+add_library(sluice_dep_prometheus INTERFACE)
+target_link_libraries(sluice_dep_prometheus INTERFACE PkgConfig::PROMETHEUS_CORE)
+add_library(sluice::dep_prometheus ALIAS sluice_dep_prometheus)

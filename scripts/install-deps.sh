@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
   libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev libpugixml-dev
   libcpp-httplib-dev  # the webhook source and the /metrics endpoint (HTTP server)
+  prometheus-cpp-dev  # /metrics: registry and text format (only libprometheus-cpp-core is linked)
 )
 if [ "${1:-}" != "--build" ]; then
   packages+=(

@@ -53,12 +53,55 @@ TEST(Metrics, HistogramBucketsAreCumulativeWithSumAndCount) {
   metrics.Observe("d_seconds", {{"route", "r"}}, 3);
   EXPECT_EQ(metrics.Serialize(),
             "# TYPE d_seconds histogram\n"
+            "d_seconds_count{route=\"r\"} 4\n"
+            "d_seconds_sum{route=\"r\"} 3.65\n"
             "d_seconds_bucket{route=\"r\",le=\"0.1\"} 2\n"
             "d_seconds_bucket{route=\"r\",le=\"1\"} 3\n"
-            "d_seconds_bucket{route=\"r\",le=\"+Inf\"} 4\n"
-            "d_seconds_sum{route=\"r\"} 3.65\n"
-            "d_seconds_count{route=\"r\"} 4\n");
+            "d_seconds_bucket{route=\"r\",le=\"+Inf\"} 4\n");
   EXPECT_EQ(metrics.Count("d_seconds", {{"route", "r"}}), 4u);
+}
+
+TEST(Metrics, FamiliesAreSortedByNameAndGaugesWithSeveralLabelsSortTheirLabelsByName) {
+  MetricsRegistry metrics;
+  metrics.Declare("sluice_jobs", MetricType::Gauge, "Jobs in the queue by route and state.");
+  metrics.Set("sluice_jobs", {{"state", "pending"}, {"route", "b"}}, 2);
+  metrics.Set("sluice_jobs", {{"state", "dead"}, {"route", "a"}}, 1.5);
+  metrics.Set("sluice_jobs", {{"state", "pending"}, {"route", "a"}}, 0);
+  metrics.Increment("a_total", {});
+  EXPECT_EQ(metrics.Serialize(),
+            "# TYPE a_total counter\n"
+            "a_total 1\n"
+            "# HELP sluice_jobs Jobs in the queue by route and state.\n"
+            "# TYPE sluice_jobs gauge\n"
+            "sluice_jobs{route=\"a\",state=\"dead\"} 1.5\n"
+            "sluice_jobs{route=\"a\",state=\"pending\"} 0\n"
+            "sluice_jobs{route=\"b\",state=\"pending\"} 2\n");
+  EXPECT_EQ(metrics.Value("sluice_jobs", {{"route", "a"}, {"state", "dead"}}), 1.5);
+}
+
+TEST(Metrics, DeclaredHistogramBucketsApplyToEverySeriesAndUndeclaredOnesGetDurationBuckets) {
+  MetricsRegistry metrics;
+  metrics.Declare("size_bytes", MetricType::Histogram, "Sizes.", {1024});
+  metrics.Observe("size_bytes", {{"route", "a"}}, 10);
+  metrics.Observe("size_bytes", {{"route", "b"}}, 4096);
+  metrics.Observe("t_seconds", {}, 0.002);
+  const std::string text = metrics.Serialize();
+  EXPECT_NE(text.find("size_bytes_bucket{route=\"a\",le=\"1024\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("size_bytes_bucket{route=\"b\",le=\"1024\"} 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("size_bytes_bucket{route=\"b\",le=\"+Inf\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("t_seconds_bucket{le=\"0.001\"} 0\nt_seconds_bucket{le=\"0.005\"} 1\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("t_seconds_bucket{le=\"300\"} 1\nt_seconds_bucket{le=\"+Inf\"} 1\n"), std::string::npos)
+      << text;
+}
+
+TEST(Metrics, InvalidNamesAreDroppedWithoutThrowing) {
+  MetricsRegistry metrics;
+  metrics.Increment("bad name_total", {});
+  metrics.Set("good", {{"bad-label", "v"}}, 1);
+  metrics.Set("good", {{"ok", "v"}}, 2);
+  metrics.Increment("good", {{"ok", "v"}});  // a gauge, not a counter: ignored
+  EXPECT_EQ(metrics.Serialize(), "# TYPE good gauge\ngood{ok=\"v\"} 2\n");
 }
 
 TEST(Metrics, CollectorsRunAtEachScrapeAndMayClearTheirSeries) {
