@@ -104,6 +104,11 @@ struct WriteOptions {
   /// Tags stored with the object, atomically: they become visible with its bytes and a later
   /// write of the key without tags drops them (as S3 PutObject does). Checked by ValidateTags.
   ObjectTags tags{};
+  /// False lets a backend skip work done only to report the ETag: file:// then neither hashes
+  /// the bytes nor caches an ETag, and Close() reports an empty one (the next Head hashes the
+  /// file). For writers whose caller ignores the ETag, e.g. `sluice wibl process -o FILE`.
+  /// memory:// and s3:// (which has the server's ETag anyway) report it regardless.
+  bool need_etag = true;
 };
 
 /// How ObjectStore::PutFrom works.

@@ -222,6 +222,16 @@ TEST_P(ObjectStoreConformance, EmptyObjectHasMd5OfEmptyString) {
   EXPECT_EQ(*got, "");
 }
 
+TEST_P(ObjectStoreConformance, WriteWithoutNeedEtagStoresTheSameObjectAndHeadHasItsEtag) {
+  const auto put = Store().Put("no-etag", "hello world", WriteOptions{.need_etag = false});
+  ASSERT_TRUE(IsOk(put));
+  EXPECT_TRUE(put->etag.empty() || put->etag == kHelloWorldMd5) << put->etag;
+  const auto head = Store().Head("no-etag");
+  ASSERT_TRUE(IsOk(head));
+  EXPECT_EQ(head->etag, kHelloWorldMd5);
+  EXPECT_EQ(*Store().Get("no-etag"), "hello world");
+}
+
 TEST_P(ObjectStoreConformance, HeadReportsSizeAndLastModified) {
   const auto before = std::chrono::system_clock::now() - std::chrono::seconds(2);
   ASSERT_TRUE(IsOk(Store().Put("sized", "12345")));

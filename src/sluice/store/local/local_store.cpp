@@ -757,13 +757,15 @@ class LocalStore final : public ObjectStore {
 /// Writes to a temp file below root/.sluice/tmp/; Close() fsyncs it and renames it into place.
 class LocalWriter final : public ObjectWriter {
  public:
-  LocalWriter(std::string root, std::string key, std::string temp_path, Fd fd, std::string tagging)
+  LocalWriter(std::string root, std::string key, std::string temp_path, Fd fd, std::string tagging,
+              bool need_etag)
       : root_(std::move(root)),
         key_(std::move(key)),
         context_(OpContext("put", key_)),
         temp_path_(std::move(temp_path)),
         fd_(std::move(fd)),
-        tagging_(std::move(tagging)) {}
+        tagging_(std::move(tagging)),
+        need_etag_(need_etag) {}
 
   LocalWriter(const LocalWriter&) = delete;
   LocalWriter& operator=(const LocalWriter&) = delete;
@@ -772,7 +774,7 @@ class LocalWriter final : public ObjectWriter {
 
   Status Write(std::string_view bytes) override {
     if (!fd_.Valid()) return Fail(Failed());
-    md5_.Update(bytes);
+    if (need_etag_) md5_.Update(bytes);
     while (!bytes.empty()) {
       const ssize_t written = ::write(fd_.Get(), bytes.data(), bytes.size());
       if (written < 0) {
@@ -788,10 +790,11 @@ class LocalWriter final : public ObjectWriter {
     if (!fd_.Valid()) return Fail(Failed());
     struct stat st {};
     if (::fstat(fd_.Get(), &st) != 0) return Fail(AbortWith(ErrnoError(errno, "stat", context_)));
-    ObjectInfo info{key_, static_cast<std::uint64_t>(st.st_size), md5_.FinishHex(), MtimeOf(st)};
+    ObjectInfo info{key_, static_cast<std::uint64_t>(st.st_size),
+                    need_etag_ ? md5_.FinishHex() : std::string(), MtimeOf(st)};
     // Set before the fsync so the cache is as durable as the bytes; setting an attribute changes
     // ctime only, and rename changes neither, so the stamp stays valid.
-    TrySetEtagAttribute(fd_.Get(), st, info.etag);
+    if (need_etag_) TrySetEtagAttribute(fd_.Get(), st, info.etag);
     if (::fsync(fd_.Get()) != 0) return Fail(AbortWith(ErrnoError(errno, "fsync", context_)));
     if (const int err = fd_.Close(); err != 0)
       return Fail(AbortWith(ErrnoError(err, "close", context_)));
@@ -875,6 +878,7 @@ class LocalWriter final : public ObjectWriter {
   std::string temp_path_;  ///< empty once renamed or removed
   Fd fd_;                  ///< invalid once closed or aborted
   std::string tagging_;    ///< the object's tags as FormatTagging text; empty for none
+  bool need_etag_ = true;  ///< hash the bytes for the ETag (WriteOptions::need_etag)
   Md5 md5_;
   std::optional<Error> error_;
 };
@@ -898,7 +902,7 @@ Result<std::unique_ptr<ObjectWriter>> LocalStore::OpenWriter(std::string_view ke
     Fd fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
     if (fd.Valid()) {
       return std::make_unique<LocalWriter>(root_, std::string(key), temp_path, std::move(fd),
-                                           FormatTagging(options.tags));
+                                           FormatTagging(options.tags), options.need_etag);
     }
     if (errno != ENOENT) return Fail(ErrnoError(errno, "create temp file " + temp_path, context));
     // The first write of this store, or someone removed root/.sluice/tmp/: make it, once.
