@@ -25,7 +25,7 @@ done
 
 printf '%-24s %10s %8s %8s %12s %12s %8s\n' file bytes wall-s MB/s "MB/s (CPU)" soundings/s "RSS MB"
 for f in "${files[@]}"; do
-  repeats=1
+  repeats=10  # one run of the 10 MiB file is ~0.1 s: average a few
   size=$(stat -c %s "$f")
   [ "$size" -lt 1000000 ] && repeats=50  # small files: average many runs
   /usr/bin/time -f '%M' -o "$work/rss.txt" "$build/sluice" wibl process "$f" -o "$work/out.json" \

@@ -3,10 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
+#include "sluice/aws/sigv4.hpp"
 #include "sluice/core/progress.hpp"
-
 #include "sluice/core/uri.hpp"
 #include "sluice/store/internal.hpp"
 #include "sluice/store/local/local_store.hpp"
@@ -94,8 +95,9 @@ Result<std::string> ObjectStore::Get(std::string_view key, std::optional<ByteRan
   return bytes;
 }
 
-Result<ObjectInfo> ObjectStore::Put(std::string_view key, std::string_view bytes) {
-  SLUICE_ASSIGN_OR_RETURN(auto writer, OpenWriter(key));
+Result<ObjectInfo> ObjectStore::Put(std::string_view key, std::string_view bytes,
+                                    const WriteOptions& options) {
+  SLUICE_ASSIGN_OR_RETURN(auto writer, OpenWriter(key, options));
   SLUICE_RETURN_IF_ERROR(writer->Write(bytes));
   return writer->Close();
 }
@@ -107,7 +109,7 @@ Result<std::unique_ptr<ObjectReader>> ObjectStore::OpenReader(std::string_view k
 
 Result<ObjectInfo> ObjectStore::PutFrom(std::string_view key, ObjectReader& source,
                                         const PutOptions& options) {
-  SLUICE_ASSIGN_OR_RETURN(auto writer, OpenWriter(key));
+  SLUICE_ASSIGN_OR_RETURN(auto writer, OpenWriter(key, WriteOptions{.tags = options.tags}));
   const bool writer_counts =
       options.progress != nullptr && writer->ReportSentBytes(options.progress);
   const std::uint64_t size_bytes = source.Info().size_bytes;
@@ -158,6 +160,109 @@ Status ValidateKey(std::string_view key) {
     start = slash + 1;
   }
   return Ok();
+}
+
+namespace {
+
+/// Limits of object tags (Amazon S3 User Guide, "Categorizing your storage using tags").
+constexpr std::size_t kMaxTags = 10;
+constexpr std::size_t kMaxTagKeyChars = 128;
+constexpr std::size_t kMaxTagValueChars = 256;
+
+/// Code points of `text` when it is valid UTF-8 made of the characters the tag pattern
+/// `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$` allows (non-ASCII taken as letters); nullopt otherwise.
+std::optional<std::size_t> TagTextChars(std::string_view text) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++chars) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      const bool allowed = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') ||
+                           (byte >= '0' && byte <= '9') ||
+                           std::string_view(" _.:/=+-@").find(static_cast<char>(byte)) !=
+                               std::string_view::npos;
+      if (!allowed) return std::nullopt;
+      ++i;
+      continue;
+    }
+    // A UTF-8 lead byte and its continuation bytes (RFC 3629 §4), no overlongs or surrogates
+    // checked beyond the length: the server refuses what this lets through.
+    const std::size_t length = byte >= 0xf0 && byte < 0xf5 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc2 ? 2 : 0;
+    if (length == 0 || byte >= 0xf5 || i + length > text.size()) return std::nullopt;
+    for (std::size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xc0U) != 0x80) return std::nullopt;
+    }
+    i += length;
+  }
+  return chars;
+}
+
+}  // namespace
+
+Status ValidateTags(const ObjectTags& tags) {
+  const auto fail = [](std::string_view tag_key, std::string_view why) {
+    return Fail(ErrorCode::InvalidArgument,
+                fmt::format("invalid object tag '{}': {}", store_internal::PrintableKey(tag_key), why));
+  };
+  if (tags.size() > kMaxTags) {
+    return Fail(ErrorCode::InvalidArgument,
+                fmt::format("{} object tags, more than the {} S3 allows", tags.size(), kMaxTags));
+  }
+  for (const auto& [tag_key, value] : tags) {
+    const auto key_chars = TagTextChars(tag_key);
+    if (!key_chars) {
+      return fail(tag_key, "the key may hold only letters, digits, spaces and _ . : / = + - @");
+    }
+    if (*key_chars == 0) return fail(tag_key, "empty key");
+    if (*key_chars > kMaxTagKeyChars) {
+      return fail(tag_key, fmt::format("the key has {} characters, more than {}", *key_chars,
+                                       kMaxTagKeyChars));
+    }
+    if (tag_key.starts_with("aws:")) return fail(tag_key, "keys starting with 'aws:' are AWS's");
+    const auto value_chars = TagTextChars(value);
+    if (!value_chars) {
+      return fail(tag_key, "the value may hold only letters, digits, spaces and _ . : / = + - @");
+    }
+    if (*value_chars > kMaxTagValueChars) {
+      return fail(tag_key, fmt::format("the value has {} characters, more than {}", *value_chars,
+                                       kMaxTagValueChars));
+    }
+  }
+  return Ok();
+}
+
+std::string FormatTagging(const ObjectTags& tags) {
+  std::string text;
+  for (const auto& [tag_key, value] : tags) {
+    if (!text.empty()) text += '&';
+    text += aws::UriEncode(tag_key, false);
+    text += '=';
+    text += aws::UriEncode(value, false);
+  }
+  return text;
+}
+
+Result<ObjectTags> ParseTagging(std::string_view text) {
+  ObjectTags tags;
+  const auto decode = [](std::string_view part) -> Result<std::string> {
+    std::string spaced(part);
+    std::replace(spaced.begin(), spaced.end(), '+', ' ');
+    return PercentDecode(spaced);
+  };
+  while (!text.empty()) {
+    const auto amp = text.find('&');
+    const std::string_view pair = text.substr(0, amp);
+    text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    SLUICE_ASSIGN_OR_RETURN(auto tag_key, decode(pair.substr(0, eq)));
+    SLUICE_ASSIGN_OR_RETURN(auto value, decode(eq == std::string_view::npos ? std::string_view()
+                                                                           : pair.substr(eq + 1)));
+    if (!tags.emplace(tag_key, std::move(value)).second) {
+      return Fail(ErrorCode::InvalidArgument,
+                  fmt::format("tag '{}' appears twice", store_internal::PrintableKey(tag_key)));
+    }
+  }
+  return tags;
 }
 
 ListPageBuilder::ListPageBuilder(const ListOptions& options)

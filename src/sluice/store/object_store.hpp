@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <semaphore>
@@ -93,6 +94,23 @@ class ObjectReader {
   virtual Result<std::size_t> ReadAt(std::uint64_t offset, std::span<char> buffer) = 0;
 };
 
+/// An object's tag set: tag key → value (Amazon S3 User Guide, "Categorizing your storage using
+/// tags"; API Reference, "PutObject" x-amz-tagging and "GetObjectTagging"). ValidateTags states
+/// the limits every backend enforces.
+using ObjectTags = std::map<std::string, std::string, std::less<>>;
+
+/// How ObjectStore::OpenWriter (and Put) store the new object.
+struct WriteOptions {
+  /// Tags stored with the object, atomically: they become visible with its bytes and a later
+  /// write of the key without tags drops them (as S3 PutObject does). Checked by ValidateTags.
+  ObjectTags tags{};
+  /// False lets a backend skip work done only to report the ETag: file:// then neither hashes
+  /// the bytes nor caches an ETag, and Close() reports an empty one (the next Head hashes the
+  /// file). For writers whose caller ignores the ETag, e.g. `sluice wibl process -o FILE`.
+  /// memory:// and s3:// (which has the server's ETag anyway) report it regardless.
+  bool need_etag = true;
+};
+
 /// How ObjectStore::PutFrom works.
 struct PutOptions {
   /// Counts bytes as the destination acknowledges them (for s3://: each part or PutObject once
@@ -100,6 +118,8 @@ struct PutOptions {
   ProgressSink* progress = nullptr;
   /// When it becomes true the upload stops with Cancelled and commits nothing. May be null.
   const std::atomic<bool>* cancel = nullptr;
+  /// Tags stored with the object, as WriteOptions::tags.
+  ObjectTags tags{};
 };
 
 /// What a backend can and cannot do, for honest differences in the conformance suite.
@@ -108,6 +128,9 @@ struct StoreCapabilities {
   /// "a" and "a/b" may both be keys, as in S3. False for file://, where "a" would have to be
   /// both a file and a folder: Put of either while the other exists is AlreadyExists there.
   bool key_and_folder_may_share_name = true;
+  /// Objects keep the tags they were written with (WriteOptions::tags) and GetTags returns them.
+  /// When false, GetTags and a write with tags are Unsupported.
+  bool object_tags = true;
 };
 
 /// An object store: one bucket (optionally below a root prefix). All methods are thread-safe.
@@ -135,11 +158,19 @@ class ObjectStore {
   /// Reads the object (or a range) into memory. For small objects; large ones use GetTo.
   Result<std::string> Get(std::string_view key, std::optional<ByteRange> range = std::nullopt);
 
-  /// Starts a streaming upload of `key`.
-  virtual Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) = 0;
+  /// Starts a streaming upload of `key`, whose object gets `options.tags` when Close() commits
+  /// it. InvalidArgument for a bad key or tag set (ValidateTags); Unsupported for tags on a
+  /// backend without Capabilities().object_tags.
+  virtual Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key,
+                                                           const WriteOptions& options = {}) = 0;
 
   /// Writes `bytes` as `key` in one go (OpenWriter + Write + Close); returns the new metadata.
-  Result<ObjectInfo> Put(std::string_view key, std::string_view bytes);
+  Result<ObjectInfo> Put(std::string_view key, std::string_view bytes,
+                         const WriteOptions& options = {});
+
+  /// The tag set of `key` (empty when it was written without tags), as S3's GetObjectTagging
+  /// returns it. NotFound when absent; Unsupported without Capabilities().object_tags.
+  virtual Result<ObjectTags> GetTags(std::string_view key) = 0;
 
   /// Opens `key` for random access (ObjectReader). NotFound when absent; Unsupported by
   /// backends that only stream (s3:// reads with GetTo).
@@ -159,7 +190,8 @@ class ObjectStore {
   /// Removes `key`. Deleting an absent key succeeds (as S3's DeleteObject does).
   virtual Status Delete(std::string_view key) = 0;
 
-  /// Copies `source_key` to `destination_key` within this store; NotFound if the source is absent.
+  /// Copies `source_key` to `destination_key` within this store, tags included (as CopyObject's
+  /// default x-amz-tagging-directive COPY); NotFound if the source is absent.
   virtual Result<ObjectInfo> Copy(std::string_view source_key, std::string_view destination_key) = 0;
 };
 
@@ -168,6 +200,22 @@ class ObjectStore {
 /// ".sluice/" (the file:// store's own folder). Returns InvalidArgument naming the key.
 /// Thread-safe.
 Status ValidateKey(std::string_view key);
+
+/// Checks a tag set against S3's limits (Amazon S3 User Guide, "Categorizing your storage using
+/// tags"; the tag pattern of the API Reference's "Tag" data type): at most 10 tags; keys of 1 to
+/// 128 characters, values of 0 to 256 (Unicode code points of UTF-8 text), not starting with
+/// "aws:"; characters from letters, digits, spaces and `_ . : / = + - @` (any non-ASCII
+/// character counts as a letter: no Unicode tables here). Returns InvalidArgument naming the tag.
+/// Thread-safe.
+Status ValidateTags(const ObjectTags& tags);
+
+/// The tag set as an x-amz-tagging header value (a URL query: "k1=v1&k2=v2", every byte but
+/// A-Z a-z 0-9 - _ . ~ percent-encoded). Thread-safe.
+std::string FormatTagging(const ObjectTags& tags);
+
+/// Parses FormatTagging's output (any URL-encoded "k=v&…" text, '+' meaning a space).
+/// InvalidArgument for a bad escape or a repeated key. Thread-safe.
+Result<ObjectTags> ParseTagging(std::string_view text);
 
 /// Options of MakeObjectStore beyond the URL (s3:// uses them; local ones ignore them).
 struct StoreOptions {

@@ -60,11 +60,13 @@ class RecordingStore final : public ObjectStore {
                            std::optional<ByteRange> range) override {
     return inner_->GetTo(key, sink, range);
   }
-  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override {
-    SLUICE_ASSIGN_OR_RETURN(auto writer, inner_->OpenWriter(key));
+  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key,
+                                                   const WriteOptions& options = {}) override {
+    SLUICE_ASSIGN_OR_RETURN(auto writer, inner_->OpenWriter(key, options));
     return std::unique_ptr<ObjectWriter>(
         std::make_unique<Writer>(*this, std::string(key), std::move(writer)));
   }
+  Result<ObjectTags> GetTags(std::string_view key) override { return inner_->GetTags(key); }
   Result<ListPage> List(const ListOptions& options) override { return inner_->List(options); }
   Status Delete(std::string_view key) override {
     {

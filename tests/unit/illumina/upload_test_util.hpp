@@ -75,8 +75,9 @@ class RecordingStore : public ObjectStore {
                            std::optional<ByteRange> range) override {
     return inner_->GetTo(key, sink, range);
   }
-  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override {
-    return inner_->OpenWriter(key);
+  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key,
+                                                   const WriteOptions& options = {}) override {
+    return inner_->OpenWriter(key, options);
   }
   Result<std::unique_ptr<ObjectReader>> OpenReader(std::string_view key) override {
     return inner_->OpenReader(key);
@@ -96,6 +97,7 @@ class RecordingStore : public ObjectStore {
     events_.push_back(Event{false, std::string(key)});
     return result;
   }
+  Result<ObjectTags> GetTags(std::string_view key) override { return inner_->GetTags(key); }
   Result<ListPage> List(const ListOptions& options) override { return inner_->List(options); }
   Status Delete(std::string_view key) override { return inner_->Delete(key); }
   Result<ObjectInfo> Copy(std::string_view source_key, std::string_view destination_key) override {

@@ -294,6 +294,34 @@ TEST(ListObjectsV2, MalformedDocumentsAreCorrupt) {
 
 // --- Multipart documents ---------------------------------------------------------------------
 
+TEST(GetObjectTagging, ParsesEveryTagAndRefusesOtherDocumentsAndRepeatedKeys) {
+  const auto tags = ParseGetObjectTagging(
+      R"(<?xml version="1.0" encoding="UTF-8"?>
+<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet>
+<Tag><Key>SourceID</Key><Value>ACME-1</Value></Tag>
+<Tag><Key>Logger</Key><Value>Gulf &amp; Surveyor</Value></Tag>
+<Tag><Key>empty</Key><Value></Value></Tag>
+</TagSet></Tagging>)");
+  ASSERT_TRUE(tags) << tags.error().ToString();
+  EXPECT_EQ(*tags, (ObjectTags{{"SourceID", "ACME-1"}, {"Logger", "Gulf & Surveyor"}, {"empty", ""}}));
+  const auto none = ParseGetObjectTagging("<Tagging><TagSet/></Tagging>");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(ParseGetObjectTagging("<Error/>").error().code, ErrorCode::Corrupt);
+  const auto rgw_empty = ParseGetObjectTagging("");  // Ceph RGW 16.2, object without tags
+  ASSERT_TRUE(rgw_empty);
+  EXPECT_TRUE(rgw_empty->empty());
+  const ObjectTags round_trip{{"a b", "x & <y>"}, {"k", ""}};
+  const auto reparsed = ParseGetObjectTagging(BuildTagging(round_trip));
+  ASSERT_TRUE(reparsed) << reparsed.error().ToString();
+  EXPECT_EQ(*reparsed, round_trip);
+  EXPECT_EQ(ParseGetObjectTagging("<Tagging><TagSet><Tag><Key>k</Key><Value>1</Value></Tag>"
+                                  "<Tag><Key>k</Key><Value>2</Value></Tag></TagSet></Tagging>")
+                .error()
+                .code,
+            ErrorCode::Corrupt);
+}
+
 TEST(Multipart, ParsesTheUploadIdOfInitiate) {
   const auto id = ParseInitiateMultipartUpload(
       R"(<?xml version="1.0" encoding="UTF-8"?>

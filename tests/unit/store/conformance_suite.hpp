@@ -222,6 +222,16 @@ TEST_P(ObjectStoreConformance, EmptyObjectHasMd5OfEmptyString) {
   EXPECT_EQ(*got, "");
 }
 
+TEST_P(ObjectStoreConformance, WriteWithoutNeedEtagStoresTheSameObjectAndHeadHasItsEtag) {
+  const auto put = Store().Put("no-etag", "hello world", WriteOptions{.need_etag = false});
+  ASSERT_TRUE(IsOk(put));
+  EXPECT_TRUE(put->etag.empty() || put->etag == kHelloWorldMd5) << put->etag;
+  const auto head = Store().Head("no-etag");
+  ASSERT_TRUE(IsOk(head));
+  EXPECT_EQ(head->etag, kHelloWorldMd5);
+  EXPECT_EQ(*Store().Get("no-etag"), "hello world");
+}
+
 TEST_P(ObjectStoreConformance, HeadReportsSizeAndLastModified) {
   const auto before = std::chrono::system_clock::now() - std::chrono::seconds(2);
   ASSERT_TRUE(IsOk(Store().Put("sized", "12345")));
@@ -501,6 +511,138 @@ TEST_P(ObjectStoreConformance, CopyDuplicatesContentAndEtag) {
 TEST_P(ObjectStoreConformance, CopyOfMissingSourceIsNotFound) {
   EXPECT_TRUE(HasCode(Store().Copy("missing", "destination"), ErrorCode::NotFound));
   EXPECT_TRUE(HasCode(Store().Head("destination"), ErrorCode::NotFound));
+}
+
+// --- Object tags (capability object_tags) ---------------------------------------------------
+
+/// Tags using every kind of character the S3 tag pattern allows, some of which need escaping.
+ObjectTags SampleTags() {
+  return ObjectTags{{"SourceID", "ACME-e8c469f8-df38-11e5-b86d-9a79f06e9478"},
+                    {"Logger", "Gulf Surveyor"},
+                    {"Soundings", "1903"},
+                    {"odd key_.:/=+-@", "a+b=c/d:e@f g_h.i-j"},
+                    {"empty", ""},
+                    {"Größe", "Ünïcødé"}};
+}
+
+TEST_P(ObjectStoreConformance, PutWithTagsThenGetTagsReturnsThemExactly) {
+  if (!Capabilities().object_tags) {
+    EXPECT_TRUE(HasCode(Store().Put("tagged", "x", WriteOptions{SampleTags()}),
+                        ErrorCode::Unsupported));
+    GTEST_SKIP() << "backend keeps no object tags";
+  }
+  ASSERT_TRUE(IsOk(Store().Put("dir/tagged.json", "{}", WriteOptions{SampleTags()})));
+  const auto tags = Store().GetTags("dir/tagged.json");
+  ASSERT_TRUE(IsOk(tags));
+  EXPECT_EQ(*tags, SampleTags());
+  const auto got = Store().Get("dir/tagged.json");
+  ASSERT_TRUE(IsOk(got));
+  EXPECT_EQ(*got, "{}");
+}
+
+TEST_P(ObjectStoreConformance, ObjectWrittenWithoutTagsHasAnEmptyTagSet) {
+  if (!Capabilities().object_tags) GTEST_SKIP() << "backend keeps no object tags";
+  PutOrFail("plain", "bytes");
+  const auto tags = Store().GetTags("plain");
+  ASSERT_TRUE(IsOk(tags));
+  EXPECT_TRUE(tags->empty());
+}
+
+TEST_P(ObjectStoreConformance, GetTagsOfMissingKeyIsNotFound) {
+  if (!Capabilities().object_tags) GTEST_SKIP() << "backend keeps no object tags";
+  EXPECT_TRUE(HasCode(Store().GetTags("missing"), ErrorCode::NotFound));
+}
+
+TEST_P(ObjectStoreConformance, OverwriteReplacesTheTagSetAndWithoutTagsDropsIt) {
+  if (!Capabilities().object_tags) GTEST_SKIP() << "backend keeps no object tags";
+  ASSERT_TRUE(IsOk(Store().Put("k", "same", WriteOptions{{{"a", "1"}, {"b", "2"}}})));
+  ASSERT_TRUE(IsOk(Store().Put("k", "same", WriteOptions{{{"c", "3"}}})));
+  auto tags = Store().GetTags("k");
+  ASSERT_TRUE(IsOk(tags));
+  EXPECT_EQ(*tags, (ObjectTags{{"c", "3"}}));
+  // Same size and content, written at once: only the write itself tells the versions apart.
+  PutOrFail("k", "same");
+  tags = Store().GetTags("k");
+  ASSERT_TRUE(IsOk(tags));
+  EXPECT_TRUE(tags->empty()) << "the untagged overwrite kept " << tags->size() << " tags";
+}
+
+TEST_P(ObjectStoreConformance, TagsAreNotListedAndGoAwayWithTheObject) {
+  if (!Capabilities().object_tags) GTEST_SKIP() << "backend keeps no object tags";
+  ASSERT_TRUE(IsOk(Store().Put("a/tagged", "1", WriteOptions{{{"t", "v"}}})));
+  PutOrFail("b", "2");
+  const auto entries = ListAll(ListOptions{}).first;
+  EXPECT_EQ(entries, (std::vector<std::string>{"a/tagged", "b"}));
+  ASSERT_TRUE(IsOk(Store().Delete("a/tagged")));
+  EXPECT_TRUE(HasCode(Store().GetTags("a/tagged"), ErrorCode::NotFound));
+  PutOrFail("a/tagged", "1");  // a new object under the old key starts without tags
+  const auto tags = Store().GetTags("a/tagged");
+  ASSERT_TRUE(IsOk(tags));
+  EXPECT_TRUE(tags->empty());
+}
+
+TEST_P(ObjectStoreConformance, CopyKeepsTheSourceTags) {
+  if (!Capabilities().object_tags) GTEST_SKIP() << "backend keeps no object tags";
+  ASSERT_TRUE(IsOk(Store().Put("source", "bytes", WriteOptions{SampleTags()})));
+  ASSERT_TRUE(IsOk(Store().Copy("source", "copy")));
+  const auto tags = Store().GetTags("copy");
+  ASSERT_TRUE(IsOk(tags));
+  EXPECT_EQ(*tags, SampleTags());
+}
+
+TEST_P(ObjectStoreConformance, TagsComeWithObjectsLargerThanTheMultipartThreshold) {
+  if (!Capabilities().object_tags) GTEST_SKIP() << "backend keeps no object tags";
+  // Above s3://'s default 8 MiB threshold, so the tags go with CreateMultipartUpload.
+  const std::string bytes = PseudoRandomBytes(8 * 1024 * 1024 + 5, 46);
+  const ObjectTags tags{{"Soundings", "42"}, {"Logger", "big one"}};
+  auto writer = Store().OpenWriter("big/streamed", WriteOptions{tags});
+  ASSERT_TRUE(IsOk(writer));
+  ASSERT_TRUE(IsOk((*writer)->Write(bytes)));
+  ASSERT_TRUE(IsOk((*writer)->Close()));
+  MemoryStoreForSources().Put("source.bin", bytes);
+  auto reader = MemoryStoreForSources().OpenReader("source.bin");
+  ASSERT_TRUE(IsOk(reader));
+  ASSERT_TRUE(IsOk(Store().PutFrom("big/from-reader", **reader, PutOptions{.tags = tags})));
+  for (const char* key : {"big/streamed", "big/from-reader"}) {
+    const auto got = Store().GetTags(key);
+    ASSERT_TRUE(IsOk(got)) << key;
+    EXPECT_EQ(*got, tags) << key;
+  }
+}
+
+TEST_P(ObjectStoreConformance, TagsAtTheLimitsAreKeptAndBeyondThemRejectedBeforeWriting) {
+  if (!Capabilities().object_tags) GTEST_SKIP() << "backend keeps no object tags";
+  ObjectTags at_limits;
+  for (int i = 0; i < 9; ++i) at_limits.emplace(fmt::format("k{}", i), "v");
+  at_limits.emplace(std::string(128, 'K'), std::string(256, 'V'));
+  ASSERT_TRUE(IsOk(Store().Put("limits", "x", WriteOptions{at_limits})));
+  const auto kept = Store().GetTags("limits");
+  ASSERT_TRUE(IsOk(kept));
+  EXPECT_EQ(*kept, at_limits);
+
+  ObjectTags eleven = at_limits;
+  eleven.emplace("one-more", "v");
+  const std::vector<ObjectTags> bad = {
+      eleven,
+      {{std::string(129, 'K'), "v"}},
+      {{"k", std::string(257, 'V')}},
+      {{"", "v"}},
+      {{"aws:reserved", "v"}},
+      {{"k", "semicolon;"}},
+      {{"k", "new\nline"}},
+      {{"k", std::string("\xff\xfe", 2)}},
+  };
+  for (const auto& tags : bad) {
+    EXPECT_TRUE(HasCode(Store().Put("rejected", "x", WriteOptions{tags}),
+                        ErrorCode::InvalidArgument))
+        << tags.begin()->first;
+    MemoryStoreForSources().Put("source.bin", "x");
+    auto reader = MemoryStoreForSources().OpenReader("source.bin");
+    ASSERT_TRUE(IsOk(reader));
+    EXPECT_TRUE(HasCode(Store().PutFrom("rejected", **reader, PutOptions{.tags = tags}),
+                        ErrorCode::InvalidArgument));
+  }
+  EXPECT_TRUE(HasCode(Store().Head("rejected"), ErrorCode::NotFound));
 }
 
 // --- Keys -----------------------------------------------------------------------------------

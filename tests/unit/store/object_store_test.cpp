@@ -13,6 +13,34 @@
 namespace sluice {
 namespace {
 
+TEST(ObjectTagsText, FormatTaggingEscapesWhatAQueryStringCannotHoldAndParseTaggingUndoesIt) {
+  const ObjectTags tags{{"Logger", "Gulf Surveyor"}, {"a+b", "x=y&z/é"}, {"empty", ""}};
+  const std::string text = FormatTagging(tags);
+  EXPECT_EQ(text, "Logger=Gulf%20Surveyor&a%2Bb=x%3Dy%26z%2F%C3%A9&empty=");
+  const auto parsed = ParseTagging(text);
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_EQ(*parsed, tags);
+  EXPECT_EQ(FormatTagging({}), "");
+  EXPECT_TRUE(ParseTagging("")->empty());
+  const auto plus = ParseTagging("k=a+b");  // form encoding: '+' is a space
+  ASSERT_TRUE(plus);
+  EXPECT_EQ(plus->at("k"), "a b");
+  EXPECT_FALSE(ParseTagging("k=%zz"));
+  EXPECT_FALSE(ParseTagging("k=1&k=2"));
+}
+
+TEST(ValidateTags, CountsCharactersNotBytesAndNamesTheOffendingTag) {
+  EXPECT_TRUE(ValidateTags({{std::string(128, 'k'), std::string(256, 'v')}}));
+  std::string value;
+  for (int i = 0; i < 256; ++i) value += "é";  // 512 bytes, 256 characters
+  EXPECT_TRUE(ValidateTags({{"k", value}}));
+  EXPECT_FALSE(ValidateTags({{"k", value + "é"}}));
+  const auto bad = ValidateTags({{"fine", "ok"}, {"Logger", "O'Brien"}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::InvalidArgument);
+  EXPECT_NE(bad.error().message.find("'Logger'"), std::string::npos) << bad.error().message;
+}
+
 TEST(ValidateKey, AcceptsOrdinaryAndOddButValidKeys) {
   for (const std::string key : {"a", "a/b.c", "..a", "a..", "...", ".sluicex/y", "x/.sluice/y",
                                 "sluice/x", "é", "with space", "a\\b"}) {

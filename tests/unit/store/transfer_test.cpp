@@ -117,11 +117,13 @@ class InstrumentedStore final : public ObjectStore {
     if (result) return Fail(ErrorCode::PermissionDenied, "injected failure", "get");
     return result;
   }
-  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override {
-    SLUICE_ASSIGN_OR_RETURN(auto writer, inner_->OpenWriter(key));
+  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key,
+                                                   const WriteOptions& options = {}) override {
+    SLUICE_ASSIGN_OR_RETURN(auto writer, inner_->OpenWriter(key, options));
     return std::unique_ptr<ObjectWriter>(
         std::make_unique<RecordingWriter>(std::move(writer), write_stats));
   }
+  Result<ObjectTags> GetTags(std::string_view key) override { return inner_->GetTags(key); }
   Result<ListPage> List(const ListOptions& options) override {
     SLUICE_ASSIGN_OR_RETURN(auto page, inner_->List(options));
     if (!folder_marker.empty() && folder_marker.starts_with(options.prefix) &&

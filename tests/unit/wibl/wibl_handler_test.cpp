@@ -96,6 +96,44 @@ TEST_F(WiblHandlerTest, WritesGeoJsonNextToTheKeyInTheStagingStore) {
   EXPECT_EQ(*staging_->Get("logs/abc.json"), *text);
 }
 
+TEST_F(WiblHandlerTest, OutputCarriesTheConversionLambdasSourceIdLoggerAndSoundingsTags) {
+  ASSERT_TRUE(incoming_->Put("logs/abc.wibl", SmallFile()));
+  auto handler = Make({{"store", "staging"}, {"provider_id", "UNHJHC"}});
+  ASSERT_TRUE(handler) << handler.error().ToString();
+  ASSERT_TRUE(Handle(**handler, "logs/abc.wibl"));
+  const auto tags = staging_->GetTags("logs/abc.json");
+  ASSERT_TRUE(tags) << tags.error().ToString();
+  EXPECT_EQ(*tags, (ObjectTags{{"SourceID", "UNHJHC-Vessel-1"},
+                               {"Logger", "Vessel-1"},
+                               {"Soundings", "1"}}));
+}
+
+TEST_F(WiblHandlerTest, TagValuesS3WouldRefuseAreLeftOutAndTheFileStillWritten) {
+  PacketWriter w;
+  SerialiserVersion v;
+  v.major = 1;
+  v.minor = 3;
+  w.Version(v);
+  w.Metadata("Vessel #1 (O'Brien)", "Ship");  // '#', '(' and '\'' are no tag characters
+  w.SystemTime({18262, 0, 1000, 0});
+  Gnss g;
+  g.datum.elapsed = 1000;
+  g.latitude = 43;
+  g.longitude = -70;
+  w.Gnss(g);
+  w.Depth({TimeDatum{18262, 0, 1500}, 10.0, 0, 0});
+  w.SystemTime({18262, 1, 2000, 0});
+  ASSERT_TRUE(incoming_->Put("odd.wibl", w.Take()));
+  auto handler = Make({{"store", "staging"}});
+  ASSERT_TRUE(handler) << handler.error().ToString();
+  const auto outcome = Handle(**handler, "odd.wibl");
+  ASSERT_TRUE(outcome) << outcome.error().ToString();
+  const auto tags = staging_->GetTags("odd.json");
+  ASSERT_TRUE(tags) << tags.error().ToString();
+  EXPECT_EQ(*tags, (ObjectTags{{"Soundings", "1"}}));
+  EXPECT_THAT(outcome->summary, HasSubstr("SourceID=Vessel #1 (O'Brien)"));
+}
+
 TEST_F(WiblHandlerTest, OptionsReachTheProcessing) {
   ASSERT_TRUE(incoming_->Put("a.wibl", SmallFile()));
   nlohmann::json options = {{"store", "staging"},

@@ -237,6 +237,33 @@ TEST_F(SubmitHandlerTest, InvalidDocumentIsNotSent) {
               HasSubstr("\"uniqueID\": \"EXNODE-UNHJHC-Gulf Surveyor\""));
 }
 
+TEST_F(SubmitHandlerTest, SourceIdTagOfTheObjectNamesTheVesselAndLoggerTagIsReported) {
+  // As the submission lambda does (research/wibl.md §4): the tag, not the JSON, gives the ID.
+  ASSERT_TRUE(Store("staging").Put(
+      kKey, testing::ValidDocument().dump(),
+      WriteOptions{{{"SourceID", "TAGGED-vessel"}, {"Logger", "Gulf Surveyor"}, {"Soundings", "3"}}}));
+  const auto outcome = Process(*Submitter(SubmitOptions()), kKey);
+  ASSERT_TRUE(outcome) << outcome.error().ToString();
+  ASSERT_EQ(server_.Requests().size(), 1u);
+  EXPECT_THAT(server_.Requests()[0].body, HasSubstr("\"uniqueID\": \"EXNODE-TAGGED-vessel\""));
+  EXPECT_THAT(outcome->summary, HasSubstr("Logger=Gulf Surveyor"));
+  EXPECT_THAT(outcome->summary, HasSubstr("EXNODE-TAGGED-vessel"));
+}
+
+TEST_F(SubmitHandlerTest, EmptyOrMissingSourceIdTagFallsBackToTheDocumentsVesselId) {
+  ASSERT_TRUE(Store("staging").Put(kKey, testing::ValidDocument().dump(),
+                                   WriteOptions{{{"SourceID", ""}, {"Logger", "L"}}}));
+  auto handler = Submitter({{"dry_run", true}, {"provider_id", "EXNODE"}});
+  auto outcome = Process(*handler, kKey);
+  ASSERT_TRUE(outcome) << outcome.error().ToString();
+  EXPECT_THAT(outcome->summary, HasSubstr("uniqueID " + std::string(testing::kVesselId)));
+  ASSERT_TRUE(Store("staging").Put(kKey, testing::ValidDocument().dump()));
+  outcome = Process(*handler, kKey);
+  ASSERT_TRUE(outcome) << outcome.error().ToString();
+  EXPECT_THAT(outcome->summary, HasSubstr("uniqueID " + std::string(testing::kVesselId)));
+  EXPECT_THAT(outcome->summary, Not(HasSubstr("Logger=")));
+}
+
 TEST_F(SubmitHandlerTest, ServerErrorsEndInARetryableErrorWithoutTheToken) {
   status_ = 502;
   ASSERT_TRUE(Store("staging").Put(kKey, testing::ValidDocument().dump()));

@@ -128,9 +128,15 @@ Result<std::string> DcdbUniqueId(const nlohmann::json& document, std::string_vie
                 "the file names no vessel: neither /properties/trustedNode/uniqueVesselID nor "
                 "/properties/platform/uniqueID is a non-empty string");
   }
+  return PrefixedUniqueId(source_id, provider_id);
+}
+
+std::string PrefixedUniqueId(std::string_view source_id, std::string_view provider_id) {
   // Upstream's rule (research §4): a substring test, not a prefix test, so that IDs the
   // conversion stage already prefixed (and any that embed the node name) are sent unchanged.
-  if (provider_id.empty() || source_id.find(provider_id) != std::string::npos) return source_id;
+  if (provider_id.empty() || source_id.find(provider_id) != std::string_view::npos) {
+    return std::string(source_id);
+  }
   return fmt::format("{}-{}", provider_id, source_id);
 }
 
@@ -201,7 +207,9 @@ Result<DcdbReceipt> DcdbSubmitter::Submit(const DcdbFile& file,
     return Fail(ErrorCode::Corrupt, fmt::format("{} is not JSON: {}", file.file_name, e.what()),
                 where);
   }
-  auto unique_id = DcdbUniqueId(document, options_.provider_id);
+  auto unique_id = file.source_id.empty()
+                       ? DcdbUniqueId(document, options_.provider_id)
+                       : Result<std::string>(PrefixedUniqueId(file.source_id, options_.provider_id));
   if (!unique_id) return Fail(std::move(unique_id).error().WithContext(where));
 
   std::string boundary = RandomBoundary(hooks_.random_unit);

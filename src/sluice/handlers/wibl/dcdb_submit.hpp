@@ -64,6 +64,9 @@ struct DcdbFile {
   std::string file_name;
   /// The CSB GeoJSON document, sent byte for byte.
   std::string geojson;
+  /// The vessel's source ID as the object's `SourceID` tag gives it (research §4: the
+  /// submission lambda reads the tags); empty: taken from the document (DcdbUniqueId).
+  std::string source_id{};
 };
 
 /// What DCDB answered to a successful submission (or what a dry run would have sent).
@@ -88,6 +91,10 @@ struct MultipartBody {
 /// forms do. Thread-safe.
 MultipartBody BuildDcdbMultipart(std::string_view file_name, std::string_view geojson,
                                  std::string_view unique_id, std::string_view boundary);
+
+/// `source_id` prefixed with "<provider_id>-" unless provider_id already occurs in it (research
+/// §4, `transmit_geojson`: a substring test). Thread-safe.
+std::string PrefixedUniqueId(std::string_view source_id, std::string_view provider_id);
 
 /// The uniqueID DCDB is told (research §4, `transmit_geojson`): the file's source ID —
 /// `properties.trustedNode.uniqueVesselID`, or `properties.platform.uniqueID` in files of the

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -97,8 +98,21 @@ bool IsType(const Sentence& s, std::string_view type) { return s.Type() == type;
 }  // namespace
 
 std::uint8_t Checksum(std::string_view body) {
-  std::uint8_t sum = 0;
-  for (const char c : body) sum = static_cast<std::uint8_t>(sum ^ static_cast<std::uint8_t>(c));
+  // Eight bytes at a time (XOR is bytewise, so the lanes fold into the same sum).
+  std::uint64_t lanes = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= body.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, body.data() + i, 8);
+    lanes ^= word;
+  }
+  lanes ^= lanes >> 32;
+  lanes ^= lanes >> 16;
+  lanes ^= lanes >> 8;
+  auto sum = static_cast<std::uint8_t>(lanes);
+  for (; i < body.size(); ++i) {
+    sum = static_cast<std::uint8_t>(sum ^ static_cast<std::uint8_t>(body[i]));
+  }
   return sum;
 }
 
@@ -177,13 +191,21 @@ std::optional<double> ParsePythonFloat(std::string_view text) {
     negative = rest.front() == '-';
     rest.remove_prefix(1);
   }
-  std::string lower;
-  for (const char c : rest) lower += static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
-  if (lower == "inf" || lower == "infinity") {
-    return negative ? -std::numeric_limits<double>::infinity()
-                    : std::numeric_limits<double>::infinity();
+  // "inf", "infinity" and "nan" in any case; only looked at when the text starts with a letter
+  // (this runs for every number of every sentence).
+  if (!rest.empty() && !IsDigit(rest.front()) && rest.front() != '.' && rest.size() <= 8) {
+    char lower[8];
+    for (std::size_t k = 0; k < rest.size(); ++k) {
+      const char c = rest[k];
+      lower[k] = static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+    }
+    const std::string_view word(lower, rest.size());
+    if (word == "inf" || word == "infinity") {
+      return negative ? -std::numeric_limits<double>::infinity()
+                      : std::numeric_limits<double>::infinity();
+    }
+    if (word == "nan") return std::numeric_limits<double>::quiet_NaN();
   }
-  if (lower == "nan") return std::numeric_limits<double>::quiet_NaN();
   // digits [. digits] [e [sign] digits], with at least one mantissa digit.
   std::size_t k = 0;
   std::size_t mantissa_digits = 0;
@@ -239,9 +261,26 @@ Result<double> DegreesFromDm(std::string_view dm) {
     return Fail(ErrorCode::Corrupt,
                 fmt::format("coordinate '{}' is not in DDDMM.MMM form", dm));
   }
-  const auto degrees = ParsePythonFloat(dm.substr(0, dot - 2));
-  const auto minutes = ParsePythonFloat(dm.substr(dot - 2));
-  return *degrees + *minutes / 60;
+  // The text is digits around one '.', so float() of each part is what from_chars reads (no
+  // sign, space or exponent to handle as ParsePythonFloat does); whole degrees of up to 15
+  // digits are exact as an integer. This runs twice per GGA/GLL sentence.
+  const std::string_view degree_text = dm.substr(0, dot - 2);
+  double degrees = 0;
+  if (degree_text.size() <= 15) {
+    std::int64_t whole = 0;
+    for (const char c : degree_text) whole = whole * 10 + (c - '0');
+    degrees = static_cast<double>(whole);
+  } else {
+    degrees = *ParsePythonFloat(degree_text);
+  }
+  double minutes = 0;
+  const std::string_view minute_text = dm.substr(dot - 2);
+  const auto [end, ec] =
+      std::from_chars(minute_text.data(), minute_text.data() + minute_text.size(), minutes);
+  if (ec != std::errc() || end != minute_text.data() + minute_text.size()) {
+    minutes = *ParsePythonFloat(minute_text);  // out of range: Python's overflow rules
+  }
+  return degrees + minutes / 60;
 }
 
 Result<Position> LatLon(const Sentence& sentence) {

@@ -27,6 +27,9 @@ std::vector<double> NumpyInterp(std::span<const double> x, std::span<const doubl
 /// raises). Thread-safe.
 std::string FormatUtcMicros(double seconds_since_epoch);
 
+/// FormatUtcMicros appended to `out` (no temporary string: one call per sounding). Thread-safe.
+void AppendUtcMicros(std::string& out, double seconds_since_epoch);
+
 /// Python's `repr(float)`: shortest round-trip digits, fixed notation for exponents -4..15 with
 /// ".0" for integral values, otherwise "1e-05" / "1.5e+16"; "NaN", "Infinity", "-Infinity" as
 /// `json.dumps` writes them. Appends to `out`. Thread-safe.

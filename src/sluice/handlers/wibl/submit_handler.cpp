@@ -79,22 +79,37 @@ class SubmitHandler final : public Handler {
       return Fail(ErrorCode::Cancelled, "cancelled before submitting", object.where);
     }
 
+    // The conversion stage's tags name the vessel and logger (research §4); an object without
+    // them (written by another tool, or a store without tags) is identified by its JSON.
+    ObjectTags tags;
+    if (object.store->Capabilities().object_tags) {
+      auto got = object.store->GetTags(event.key);
+      if (!got) return Fail(std::move(got).error().WithContext(object.where));
+      tags = std::move(*got);
+    }
+    const auto tag = [&tags](std::string_view name) {
+      const auto it = tags.find(name);
+      return it == tags.end() ? std::string() : it->second;
+    };
     DcdbFile file;
     file.file_name = std::string(internal::BaseName(event.key));
     file.geojson = std::move(object.text);
+    file.source_id = tag("SourceID");
+    const std::string logger = tag("Logger");
+    const std::string from = logger.empty() ? std::string() : fmt::format(" (Logger={})", logger);
     auto receipt =
         submitter_.Submit(file, context.Deadline(), [&context] { return context.Cancelled(); });
     if (!receipt) return Fail(std::move(receipt).error().WithContext(object.where));
 
     Outcome outcome;
     if (receipt->dry_run) {
-      outcome.summary = fmt::format("{}: dry run, would submit {} bytes as uniqueID {}", event.key,
-                                    receipt->body_bytes, receipt->unique_id);
+      outcome.summary = fmt::format("{}{}: dry run, would submit {} bytes as uniqueID {}",
+                                    event.key, from, receipt->body_bytes, receipt->unique_id);
       return outcome;
     }
     outcome.summary =
-        fmt::format("{}: submitted to DCDB as uniqueID {}, submission id(s) {}", event.key,
-                    receipt->unique_id, fmt::join(receipt->submission_ids, ", "));
+        fmt::format("{}{}: submitted to DCDB as uniqueID {}, submission id(s) {}", event.key,
+                    from, receipt->unique_id, fmt::join(receipt->submission_ids, ", "));
     if (receipts_ != nullptr) {
       const nlohmann::json record = {
           {"object", event.key},

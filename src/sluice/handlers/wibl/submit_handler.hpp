@@ -19,6 +19,11 @@
 /// | receipt_prefix  | no   | prefix of receipt keys (default "") |
 /// (* not needed with dry_run = true.)
 ///
+/// The uniqueID: the object's `SourceID` tag when it has a non-empty one (as the submission
+/// lambda reads it, research §4; wibl-process sets it), else the document's vessel ID
+/// (DcdbUniqueId); either way prefixed with provider_id unless it already holds it. A `Logger`
+/// tag is named in the outcome summary.
+///
 /// Idempotency: with `receipt_store`, an object whose receipt exists is not submitted again, so
 /// a job re-run after a crash between DCDB's answer and the job's completion does not submit
 /// twice. A receipt that cannot be written is logged, not failed: failing would re-run the job
@@ -26,7 +31,7 @@
 /// Errors: those of DcdbSubmitter::Submit (InvalidArgument/PermissionDenied/Corrupt are final;
 /// Transient/Timeout/Throttled let the route's retry policy run the job again later),
 /// InvalidArgument for a document that fails validation, Corrupt for an object over 512 MiB,
-/// NotFound for a missing object, Cancelled. Emits no events. Thread-safe.
+/// NotFound for a missing object, the store's errors reading the tags, Cancelled. Emits no events. Thread-safe.
 
 #include <memory>
 #include <string_view>

@@ -1,8 +1,11 @@
 #include "sluice/handlers/wibl/wibl_process_handler.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
 
 #include <string>
+#include <vector>
 
 #include "sluice/handlers/wibl/wibl_process.hpp"
 
@@ -13,6 +16,27 @@ namespace {
 /// Logger files rotate at 10 MiB (research/wibl.md §1.2); far larger objects are not logger
 /// files and are refused before they exhaust memory.
 constexpr std::size_t kMaxWiblBytes = std::size_t{256} << 20;
+
+/// The tags wibl-python's conversion lambda puts on its output (research/wibl.md §2.1,
+/// `AWSController.transmit`): SourceID = uniqueVesselID, Logger = logger name, Soundings =
+/// number of features. A value S3 would refuse (ValidateTags: characters outside letters,
+/// digits, spaces and `_ . : / = + - @`, or longer than 256) is left out and named in
+/// `left_out`; wibl-submit then takes the vessel ID from the GeoJSON.
+ObjectTags OutputTags(const ProcessedFile& processed, std::vector<std::string>& left_out) {
+  ObjectTags tags;
+  const auto add = [&](const std::string& key, std::string value) {
+    ObjectTags one{{key, value}};
+    if (ValidateTags(one)) {
+      tags.emplace(key, std::move(value));
+    } else {
+      left_out.push_back(key);
+    }
+  };
+  add("SourceID", processed.UniqueVesselId());
+  if (processed.logger_name) add("Logger", *processed.logger_name);
+  add("Soundings", std::to_string(processed.soundings.size()));
+  return tags;
+}
 
 class ProcessHandler final : public Handler {
  public:
@@ -56,7 +80,15 @@ class ProcessHandler final : public Handler {
     if (context.Cancelled()) return Fail(ErrorCode::Cancelled, "cancelled before writing", where);
 
     const std::string key = GeoJsonKeyFor(event.key);
-    auto put = output_->Put(key, text);
+    WriteOptions write;
+    std::vector<std::string> left_out;
+    if (output_->Capabilities().object_tags) write.tags = OutputTags(*processed, left_out);
+    if (!left_out.empty()) {
+      spdlog::warn("{}: tag(s) {} not set on {}/{}: their values are not valid S3 tag values; "
+                   "wibl-submit will read the vessel ID from the GeoJSON",
+                   event.key, fmt::join(left_out, ", "), store_name_, key);
+    }
+    auto put = output_->Put(key, text, write);
     if (!put) {
       return Fail(std::move(put).error().WithContext(fmt::format("{}/{}", output_->Url(), key)));
     }

@@ -16,9 +16,10 @@
 /// | metadata               | no   | table merged like a JSONMetadata packet, after it (`crs`, `properties`) |
 ///
 /// Per event: Get `event.key` from the event's store; process; Put `<key without .wibl>.json`
-/// into `store` (atomically: the store's writer commits on Close). The conversion lambda also
-/// tags the object SourceID/Logger/Soundings; ObjectStore has no user metadata yet, so those
-/// values go into the Outcome summary instead.
+/// into `store` (atomically: the store's writer commits on Close) with the object tags the
+/// conversion lambda sets (research §2.1): SourceID = uniqueVesselID, Logger = the logger name,
+/// Soundings = the number of features; a value that is no valid S3 tag value is left out with a
+/// warning. The same values also go into the Outcome summary.
 /// Errors: NotFound "object <store>/<key> does not exist"; InvalidArgument (the event names an
 /// unknown store); Corrupt/Unsupported from processing (no time source, no data, unknown
 /// algorithm, newer file, malformed packet when strict, an object over 256 MiB), all with the

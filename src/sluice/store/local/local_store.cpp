@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/xattr.h>
@@ -204,6 +205,180 @@ std::string ParentOf(const std::string& path) {
   return path.substr(0, path.rfind('/'));
 }
 
+/// The tag sets of objects (see local_store.hpp): root/.sluice/tags/<hex MD5 of the key> holds
+/// one line per version of the object, "<inode> <mtime_ns> <size> <x-amz-tagging text>", and
+/// a version's tags are the line matching the object file now at the key. A tagged write adds
+/// its line before renaming its file into place (so the tags are there the moment the object
+/// is) and drops the other lines afterwards. Commits that change a sidecar hold an flock on
+/// root/.sluice/tags.lock, so concurrent writers of one key cannot drop each other's lines.
+class TagSidecars {
+ public:
+  explicit TagSidecars(const std::string& root)
+      : folder_(root + "/" + std::string(kStateFolder) + "/tags"),
+        lock_path_(root + "/" + std::string(kStateFolder) + "/tags.lock") {}
+
+  /// The stamp of a file that a line must carry to apply to it.
+  static std::string StampOf(const struct stat& st) {
+    return fmt::format("{} {} {}", st.st_ino, MtimeNs(st), st.st_size);
+  }
+
+  /// The tags of the object whose open file has `st`: empty when no line matches.
+  Result<ObjectTags> Read(std::string_view key, const struct stat& st,
+                          const std::string& context) const {
+    SLUICE_ASSIGN_OR_RETURN(auto lines, ReadLines(PathOf(key), context));
+    const std::string stamp = StampOf(st) + " ";
+    for (const auto& line : lines) {
+      if (!line.starts_with(stamp)) continue;
+      auto tags = ParseTagging(std::string_view(line).substr(stamp.size()));
+      if (!tags) {
+        return Fail(ErrorCode::Corrupt,
+                    fmt::format("unreadable tag set in {}: {}", PathOf(key), tags.error().message),
+                    context);
+      }
+      return tags;
+    }
+    return ObjectTags{};
+  }
+
+  /// Commits a write of `key` whose finished temp file has `st` and tag text `tagging` (empty
+  /// for none): `rename` puts the file in place; the sidecar changes around it as described above.
+  Status Commit(std::string_view key, const std::string& object_path, const struct stat& st,
+                const std::string& tagging, const std::function<Status()>& rename,
+                const std::string& context) {
+    const std::string path = PathOf(key);
+    if (tagging.empty()) {
+      SLUICE_RETURN_IF_ERROR(rename());
+      (void)Forget(key, object_path, context);  // best effort, as below
+      return Ok();
+    }
+    SLUICE_ASSIGN_OR_RETURN(auto lock, Lock(context));
+    SLUICE_ASSIGN_OR_RETURN(auto lines, ReadLines(path, context));
+    std::vector<std::string> kept = Current(lines, object_path);
+    kept.push_back(StampOf(st) + " " + tagging);
+    SLUICE_RETURN_IF_ERROR(WriteLines(path, kept, /*durable=*/true, context));
+    SLUICE_RETURN_IF_ERROR(rename());
+    // Best effort: the object and its tags are in place; a line left behind matches no file.
+    (void)KeepOnlyCurrent(path, object_path, context);
+    return Ok();
+  }
+
+  /// After `key`'s file was removed: drops its sidecar lines that no longer apply.
+  Status Forget(std::string_view key, const std::string& object_path, const std::string& context) {
+    const std::string path = PathOf(key);
+    if (::access(path.c_str(), F_OK) != 0) return Ok();
+    SLUICE_ASSIGN_OR_RETURN(auto lock, Lock(context));
+    return KeepOnlyCurrent(path, object_path, context);
+  }
+
+ private:
+  [[nodiscard]] std::string PathOf(std::string_view key) const {
+    return folder_ + "/" + Md5Hex(key);
+  }
+
+  Result<Fd> Lock(const std::string& context) {
+    for (int attempt = 0;; ++attempt) {
+      Fd fd(::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666));
+      if (!fd.Valid()) {
+        if (errno == ENOENT && attempt == 0) {
+          std::error_code ec;
+          std::filesystem::create_directories(folder_, ec);
+          continue;
+        }
+        return Fail(ErrnoError(errno, "open " + lock_path_, context));
+      }
+      while (::flock(fd.Get(), LOCK_EX) != 0) {
+        if (errno != EINTR) return Fail(ErrnoError(errno, "lock " + lock_path_, context));
+      }
+      return fd;  // closing it releases the lock
+    }
+  }
+
+  static Result<std::vector<std::string>> ReadLines(const std::string& path,
+                                                    const std::string& context) {
+    std::vector<std::string> lines;
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.Valid()) {
+      if (errno == ENOENT) return lines;
+      return Fail(ErrnoError(errno, "open " + path, context));
+    }
+    std::string text;
+    char buffer[4096];
+    while (true) {
+      const ssize_t got = ::read(fd.Get(), buffer, sizeof(buffer));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return Fail(ErrnoError(errno, "read " + path, context));
+      if (got == 0) break;
+      text.append(buffer, static_cast<std::size_t>(got));
+    }
+    for (std::size_t start = 0; start < text.size();) {
+      const auto end = std::min(text.find('\n', start), text.size());
+      if (end > start) lines.push_back(text.substr(start, end - start));
+      start = end + 1;
+    }
+    return lines;
+  }
+
+  /// The lines that apply to the file now at `object_path` (none when it is absent).
+  static std::vector<std::string> Current(const std::vector<std::string>& lines,
+                                          const std::string& object_path) {
+    std::vector<std::string> kept;
+    struct stat st {};
+    if (::lstat(object_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return kept;
+    const std::string stamp = StampOf(st) + " ";
+    for (const auto& line : lines) {
+      if (line.starts_with(stamp)) kept.push_back(line);
+    }
+    return kept;
+  }
+
+  Status KeepOnlyCurrent(const std::string& path, const std::string& object_path,
+                         const std::string& context) {
+    SLUICE_ASSIGN_OR_RETURN(auto lines, ReadLines(path, context));
+    const auto kept = Current(lines, object_path);
+    if (kept.size() == lines.size()) return Ok();
+    if (kept.empty()) {
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        return Fail(ErrnoError(errno, "unlink " + path, context));
+      }
+      return Ok();
+    }
+    // Not durable: after a crash the older lines come back, and they match no file.
+    return WriteLines(path, kept, /*durable=*/false, context);
+  }
+
+  /// Replaces `path` atomically (temp file, rename); `durable` fsyncs file and folder.
+  Status WriteLines(const std::string& path, const std::vector<std::string>& lines, bool durable,
+                    const std::string& context) {
+    std::string text;
+    for (const auto& line : lines) text += line + "\n";
+    const std::string temp = path + ".tmp";  // only lock holders write, so one name suffices
+    Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+    if (!fd.Valid() && errno == ENOENT) {
+      std::error_code ec;
+      std::filesystem::create_directories(folder_, ec);
+      fd = Fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+    }
+    if (!fd.Valid()) return Fail(ErrnoError(errno, "create " + temp, context));
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      const ssize_t written = ::write(fd.Get(), rest.data(), rest.size());
+      if (written < 0 && errno == EINTR) continue;
+      if (written < 0) return Fail(ErrnoError(errno, "write " + temp, context));
+      rest.remove_prefix(static_cast<std::size_t>(written));
+    }
+    if (durable && ::fsync(fd.Get()) != 0) return Fail(ErrnoError(errno, "fsync " + temp, context));
+    if (const int err = fd.Close(); err != 0) return Fail(ErrnoError(err, "close " + temp, context));
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+      return Fail(ErrnoError(errno, "rename " + temp, context));
+    }
+    if (durable) return SyncFolder(folder_, context);
+    return Ok();
+  }
+
+  std::string folder_;
+  std::string lock_path_;
+};
+
 Error KeyUnderObjectError(std::string_view object_key, std::string context) {
   return Error{ErrorCode::AlreadyExists,
                fmt::format("'{}' is an object, so no key can go below it (a file:// store keeps "
@@ -362,7 +537,15 @@ class LocalStore final : public ObjectStore {
     return info;
   }
 
-  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override;
+  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key,
+                                                   const WriteOptions& options = {}) override;
+
+  Result<ObjectTags> GetTags(std::string_view key) override {
+    const std::string context = OpContext("get tags", key);
+    SLUICE_RETURN_IF_ERROR(Check(key, context));
+    SLUICE_ASSIGN_OR_RETURN(auto opened, OpenObject(key, context));
+    return TagSidecars(root_).Read(key, opened.second, context);
+  }
 
   Result<std::unique_ptr<ObjectReader>> OpenReader(std::string_view key) override {
     const std::string context = OpContext("open", key);
@@ -391,6 +574,8 @@ class LocalStore final : public ObjectStore {
       if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR) return Ok();
       return Fail(ErrnoError(errno, "unlink", context));
     }
+    // Best effort: a line left behind matches no file (its inode and mtime were this file's).
+    (void)TagSidecars(root_).Forget(key, path, context);
     // S3 has no folders: remove the ones this emptied, up to (not including) the root. rmdir
     // fails on a folder that is not empty, so a concurrent Put below it is safe.
     std::string folder = ParentOf(path);
@@ -406,7 +591,8 @@ class LocalStore final : public ObjectStore {
                     store_internal::PrintableKey(destination_key));
     SLUICE_RETURN_IF_ERROR(Check(source_key, context));
     SLUICE_RETURN_IF_ERROR(Check(destination_key, context));
-    SLUICE_ASSIGN_OR_RETURN(auto writer, OpenWriter(destination_key));
+    SLUICE_ASSIGN_OR_RETURN(auto tags, GetTags(source_key));
+    SLUICE_ASSIGN_OR_RETURN(auto writer, OpenWriter(destination_key, WriteOptions{std::move(tags)}));
     const auto copied = GetTo(
         source_key, [&writer](std::string_view chunk) { return writer->Write(chunk); },
         std::nullopt);
@@ -571,12 +757,15 @@ class LocalStore final : public ObjectStore {
 /// Writes to a temp file below root/.sluice/tmp/; Close() fsyncs it and renames it into place.
 class LocalWriter final : public ObjectWriter {
  public:
-  LocalWriter(std::string root, std::string key, std::string temp_path, Fd fd)
+  LocalWriter(std::string root, std::string key, std::string temp_path, Fd fd, std::string tagging,
+              bool need_etag)
       : root_(std::move(root)),
         key_(std::move(key)),
         context_(OpContext("put", key_)),
         temp_path_(std::move(temp_path)),
-        fd_(std::move(fd)) {}
+        fd_(std::move(fd)),
+        tagging_(std::move(tagging)),
+        need_etag_(need_etag) {}
 
   LocalWriter(const LocalWriter&) = delete;
   LocalWriter& operator=(const LocalWriter&) = delete;
@@ -585,7 +774,7 @@ class LocalWriter final : public ObjectWriter {
 
   Status Write(std::string_view bytes) override {
     if (!fd_.Valid()) return Fail(Failed());
-    md5_.Update(bytes);
+    if (need_etag_) md5_.Update(bytes);
     while (!bytes.empty()) {
       const ssize_t written = ::write(fd_.Get(), bytes.data(), bytes.size());
       if (written < 0) {
@@ -601,14 +790,19 @@ class LocalWriter final : public ObjectWriter {
     if (!fd_.Valid()) return Fail(Failed());
     struct stat st {};
     if (::fstat(fd_.Get(), &st) != 0) return Fail(AbortWith(ErrnoError(errno, "stat", context_)));
-    ObjectInfo info{key_, static_cast<std::uint64_t>(st.st_size), md5_.FinishHex(), MtimeOf(st)};
+    ObjectInfo info{key_, static_cast<std::uint64_t>(st.st_size),
+                    need_etag_ ? md5_.FinishHex() : std::string(), MtimeOf(st)};
     // Set before the fsync so the cache is as durable as the bytes; setting an attribute changes
     // ctime only, and rename changes neither, so the stamp stays valid.
-    TrySetEtagAttribute(fd_.Get(), st, info.etag);
+    if (need_etag_) TrySetEtagAttribute(fd_.Get(), st, info.etag);
     if (::fsync(fd_.Get()) != 0) return Fail(AbortWith(ErrnoError(errno, "fsync", context_)));
     if (const int err = fd_.Close(); err != 0)
       return Fail(AbortWith(ErrnoError(err, "close", context_)));
-    SLUICE_RETURN_IF_ERROR(Commit());
+    if (auto committed = TagSidecars(root_).Commit(key_, root_ + "/" + key_, st, tagging_,
+                                                   [this] { return Commit(); }, context_);
+        !committed) {
+      return Fail(AbortWith(std::move(committed).error()));
+    }
     error_ = Error{ErrorCode::InvalidArgument, "writer already closed", context_};
     return info;
   }
@@ -683,13 +877,19 @@ class LocalWriter final : public ObjectWriter {
   std::string context_;
   std::string temp_path_;  ///< empty once renamed or removed
   Fd fd_;                  ///< invalid once closed or aborted
+  std::string tagging_;    ///< the object's tags as FormatTagging text; empty for none
+  bool need_etag_ = true;  ///< hash the bytes for the ETag (WriteOptions::need_etag)
   Md5 md5_;
   std::optional<Error> error_;
 };
 
-Result<std::unique_ptr<ObjectWriter>> LocalStore::OpenWriter(std::string_view key) {
+Result<std::unique_ptr<ObjectWriter>> LocalStore::OpenWriter(std::string_view key,
+                                                              const WriteOptions& options) {
   const std::string context = OpContext("put", key);
   SLUICE_RETURN_IF_ERROR(Check(key, context));
+  if (auto valid = ValidateTags(options.tags); !valid) {
+    return Fail(std::move(valid).error().WithContext(context));
+  }
   // Fail early on a folder in the way; Close() checks again.
   struct stat st {};
   if (::lstat(PathOf(key).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -701,7 +901,8 @@ Result<std::unique_ptr<ObjectWriter>> LocalStore::OpenWriter(std::string_view ke
     // 0666 so umask decides, as for any file a program creates (mkstemp would force 0600).
     Fd fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
     if (fd.Valid()) {
-      return std::make_unique<LocalWriter>(root_, std::string(key), temp_path, std::move(fd));
+      return std::make_unique<LocalWriter>(root_, std::string(key), temp_path, std::move(fd),
+                                           FormatTagging(options.tags), options.need_etag);
     }
     if (errno != ENOENT) return Fail(ErrnoError(errno, "create temp file " + temp_path, context));
     // The first write of this store, or someone removed root/.sluice/tmp/: make it, once.

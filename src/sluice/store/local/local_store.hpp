@@ -13,6 +13,10 @@
 /// - Symbolic links, devices, sockets and FIFOs are not objects: listings skip them and Head/Get
 ///   of one is NotFound (a link could point outside the bucket or make a listing loop).
 /// - root/.sluice/ holds the store's own files; keys below it are rejected by ValidateKey.
+/// - Object tags live in root/.sluice/tags/<hex MD5 of the key>, one line per version stamped
+///   with the file's inode, mtime and size, written (and fsynced) before the object's rename, so
+///   tags appear with the object; a file another tool drops in or rewrites has no tags. Copying
+///   the folder with another tool keeps the tags only if it keeps inodes (it does not).
 /// - A stale cached ETag is detected by mtime and size; a same-size rewrite by another tool
 ///   within one mtime tick (a few ms) can go unnoticed.
 

@@ -22,6 +22,7 @@ struct MemoryObject {
   std::shared_ptr<const std::string> bytes;
   std::string etag;
   std::chrono::system_clock::time_point last_modified;
+  ObjectTags tags;
 };
 
 /// The objects of one named store, shared by every MemoryStore of that name.
@@ -47,8 +48,8 @@ ObjectInfo InfoOf(std::string_view key, const MemoryObject& object) {
 
 class MemoryWriter final : public ObjectWriter {
  public:
-  MemoryWriter(std::shared_ptr<MemoryBucket> bucket, std::string key)
-      : bucket_(std::move(bucket)), key_(std::move(key)) {}
+  MemoryWriter(std::shared_ptr<MemoryBucket> bucket, std::string key, ObjectTags tags)
+      : bucket_(std::move(bucket)), key_(std::move(key)), tags_(std::move(tags)) {}
 
   Status Write(std::string_view bytes) override {
     if (closed_)
@@ -63,7 +64,7 @@ class MemoryWriter final : public ObjectWriter {
       return Fail(ErrorCode::InvalidArgument, "writer already closed", OpContext("put", key_));
     closed_ = true;
     MemoryObject object{std::make_shared<const std::string>(std::move(bytes_)), md5_.FinishHex(),
-                        std::chrono::system_clock::now()};
+                        std::chrono::system_clock::now(), std::move(tags_)};
     ObjectInfo info = InfoOf(key_, object);
     const std::lock_guard lock(bucket_->mutex);
     bucket_->objects.insert_or_assign(key_, std::move(object));
@@ -73,6 +74,7 @@ class MemoryWriter final : public ObjectWriter {
  private:
   std::shared_ptr<MemoryBucket> bucket_;
   std::string key_;
+  ObjectTags tags_;
   std::string bytes_;
   Md5 md5_;
   bool closed_ = false;
@@ -139,9 +141,19 @@ class MemoryStore final : public ObjectStore {
     return std::make_unique<MemoryReader>(object.bytes, InfoOf(key, object));
   }
 
-  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override {
+  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key,
+                                                   const WriteOptions& options = {}) override {
     SLUICE_RETURN_IF_ERROR(Check("put", key));
-    return std::make_unique<MemoryWriter>(bucket_, std::string(key));
+    if (auto valid = ValidateTags(options.tags); !valid) {
+      return Fail(std::move(valid).error().WithContext(OpContext("put", key)));
+    }
+    return std::make_unique<MemoryWriter>(bucket_, std::string(key), options.tags);
+  }
+
+  Result<ObjectTags> GetTags(std::string_view key) override {
+    SLUICE_RETURN_IF_ERROR(Check("get tags", key));
+    SLUICE_ASSIGN_OR_RETURN(MemoryObject object, Find("get tags", key));
+    return std::move(object.tags);
   }
 
   Result<ListPage> List(const ListOptions& options) override {

@@ -282,6 +282,35 @@ Result<ListObjectsV2Result> ParseListObjectsV2(std::string_view xml) {
   return result;
 }
 
+std::string BuildTagging(const ObjectTags& tags) {
+  pugi::xml_document doc;
+  pugi::xml_node root = doc.append_child("Tagging");
+  root.append_attribute("xmlns").set_value(kS3XmlNamespace);
+  pugi::xml_node set = root.append_child("TagSet");
+  for (const auto& [key, value] : tags) {
+    pugi::xml_node tag = set.append_child("Tag");
+    tag.append_child("Key").text().set(key.c_str());
+    tag.append_child("Value").text().set(value.c_str());
+  }
+  return SaveXml(doc);
+}
+
+Result<ObjectTags> ParseGetObjectTagging(std::string_view xml) {
+  constexpr std::string_view kWhat = "GetObjectTagging response";
+  if (xml.find_first_not_of(" \t\r\n") == std::string_view::npos) return ObjectTags{};
+  SLUICE_ASSIGN_OR_RETURN(auto doc, LoadXml(xml, kWhat));
+  const pugi::xml_node root = doc.child("Tagging");
+  if (!root) return Fail(Malformed(kWhat, "no Tagging"));
+  ObjectTags tags;
+  for (const pugi::xml_node tag : root.child("TagSet").children("Tag")) {
+    std::string key = tag.child_value("Key");
+    if (!tags.emplace(key, tag.child_value("Value")).second) {
+      return Fail(Malformed(kWhat, fmt::format("tag '{}' appears twice", key)));
+    }
+  }
+  return tags;
+}
+
 Result<std::string> ParseInitiateMultipartUpload(std::string_view xml) {
   constexpr std::string_view kWhat = "CreateMultipartUpload response";
   SLUICE_ASSIGN_OR_RETURN(auto doc, LoadXml(xml, kWhat));

@@ -113,6 +113,16 @@ struct ListObjectsV2Result {
 /// does not parse, or IsTruncated is true without a continuation token.
 Result<ListObjectsV2Result> ParseListObjectsV2(std::string_view xml);
 
+/// Parses a GetObjectTagging answer, <Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet>
+/// </Tagging> (API Reference, "GetObjectTagging"), into the tag set. An empty body is an empty
+/// set (Ceph RGW 16.2 answers so for an object that has no tags). Corrupt when it is not one or
+/// names a key twice.
+Result<ObjectTags> ParseGetObjectTagging(std::string_view xml);
+
+/// The PutObjectTagging body for `tags` (API Reference, "PutObjectTagging"):
+/// <Tagging xmlns="…"><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging>.
+std::string BuildTagging(const ObjectTags& tags);
+
 /// Parses InitiateMultipartUploadResult (API Reference, "CreateMultipartUpload") into the upload
 /// id. Corrupt when there is none.
 Result<std::string> ParseInitiateMultipartUpload(std::string_view xml);

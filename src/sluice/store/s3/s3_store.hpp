@@ -75,8 +75,12 @@ class S3Store : public ObjectStore {
   /// GetObject, streamed; see the file comment for resumption.
   Result<ObjectInfo> GetTo(std::string_view key, const ByteSink& sink,
                            std::optional<ByteRange> range = std::nullopt) override;
-  /// A buffered PutObject or a parallel multipart upload; see the file comment.
-  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override;
+  /// A buffered PutObject or a parallel multipart upload; see the file comment. Tags go up as
+  /// x-amz-tagging with the PutObject or the CreateMultipartUpload.
+  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key,
+                                                   const WriteOptions& options = {}) override;
+  /// GetObjectTagging (GET ?tagging; API Reference, "GetObjectTagging").
+  Result<ObjectTags> GetTags(std::string_view key) override;
   /// PutObject up to the multipart threshold, else a multipart upload whose parts (size from
   /// FixedPartSizeBytes) go up `parallelism` at a time, each read from `source` twice (for its
   /// Content-MD5, then as it is sent) and never held in memory. A failed upload is aborted.
