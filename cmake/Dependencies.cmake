@@ -12,6 +12,7 @@ find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(CURL REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PUGIXML REQUIRED IMPORTED_TARGET pugixml)
+pkg_check_modules(RABBITMQ REQUIRED IMPORTED_TARGET librabbitmq)  # librabbitmq-dev (rabbitmq-c)
 
 add_library(sluice_dep_log INTERFACE)
 target_link_libraries(sluice_dep_log INTERFACE spdlog::spdlog fmt::fmt)
@@ -44,3 +45,8 @@ add_library(sluice::dep_curl ALIAS sluice_dep_curl)
 add_library(sluice_dep_xml INTERFACE)
 target_link_libraries(sluice_dep_xml INTERFACE PkgConfig::PUGIXML)
 add_library(sluice::dep_xml ALIAS sluice_dep_xml)
+
+# rabbitmq-c (AMQP 0-9-1 client) for the amqp:// queue and the amqp source
+add_library(sluice_dep_rabbitmq INTERFACE)
+target_link_libraries(sluice_dep_rabbitmq INTERFACE PkgConfig::RABBITMQ)
+add_library(sluice::dep_rabbitmq ALIAS sluice_dep_rabbitmq)

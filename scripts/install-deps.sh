@@ -8,12 +8,13 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
-  libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev libpugixml-dev
+  libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev libpugixml-dev librabbitmq-dev
 )
 if [ "${1:-}" != "--build" ]; then
   packages+=(
     libgtest-dev libgmock-dev python3 time
     ceph-mon ceph-osd radosgw ceph-common awscli curl  # real S3 server and peer for the tests
+    rabbitmq-server                                    # real AMQP broker for the amqp:// tests
   )
 fi
 
