@@ -11,6 +11,7 @@
 #   stop    Stop the broker and its epmd (only PIDs from this directory's pid files) and delete it.
 #   env     Print the `export K=V` lines (SLUICE_AMQP_URL ...). Use: eval "$(rabbitmq.sh env)"
 #   status  Exit 0 if the broker and its epmd are alive and the broker answers `rabbitmqctl status`.
+#   ctl ARGS...  Run `rabbitmqctl ARGS...` against this broker (e.g. `ctl list_queues name messages`).
 #
 # Settings (environment, all optional):
 #   SLUICE_RABBITMQ_DIR=/tmp/sluice-rabbitmq   state: mnesia, logs, config, cookie, pid files
@@ -252,5 +253,6 @@ case "${1:-}" in
   stop)   with_lock do_stop ;;
   env)    print_env ;;
   status) do_status ;;
-  *) echo "usage: $0 start|stop|env|status   (see the header of this script)" >&2; exit 2 ;;
+  ctl)    shift; ctl "$@" ;;
+  *) echo "usage: $0 start|stop|env|status|ctl ARGS...   (see the header of this script)" >&2; exit 2 ;;
 esac

@@ -149,8 +149,8 @@ Status ParseQueue(const toml::table& table, const std::string& file,
   TableReader r(table, file, "queue");
   SLUICE_ASSIGN_OR_RETURN(std::string url, r.RequireString("url"));
   SLUICE_ASSIGN_OR_RETURN(out.url, ResolveUrl(r, "url", url, base_dir));
-  if (!out.url.starts_with("sqlite://")) {
-    return Fail(r.MakeError("url", "unsupported queue; this build supports sqlite://"));
+  if (!out.url.starts_with("sqlite://") && !out.url.starts_with("amqp://")) {
+    return Fail(r.MakeError("url", "unsupported queue; this build supports sqlite:// and amqp://"));
   }
   SLUICE_ASSIGN_OR_RETURN(auto lease, r.Duration("lease"));
   if (lease) {
