@@ -13,7 +13,7 @@ prefix="kill9-$$-$RANDOM"
 CONCURRENCY=2 LEASE=30s GRACE=5s write_config pipeline.toml
 sed -i "s|^url = \"sqlite://queue.db\"|url = \"$SLUICE_AMQP_URL?queue=$prefix\"|" pipeline.toml
 grep -q "amqp://" pipeline.toml || fail "could not point the config at the broker"
-runs=600
+runs=1500
 "$SLUICE_GEN_SERRATUS" --out incoming/summary2 --runs "$runs" --seed 5 >/dev/null
 
 pids=()
@@ -37,16 +37,16 @@ done
 
 # Freeze worker 1 and check that it holds jobs the broker delivered and it has not acked yet.
 kill -STOP "$victim"
+before=$(runs_done)
+[ "$before" -lt "$runs" ] || fail "every job finished before the kill; make the workload larger"
 conn=$(bash "$RMQ" ctl -q list_connections pid client_properties | grep -F ":$victim consumer" | cut -f1 || true)
 [ -n "$conn" ] || fail "no consumer connection of worker 1 ($victim) on the broker"
 unacked=$(bash "$RMQ" ctl -q list_channels connection messages_unacknowledged \
   | awk -F'\t' -v c="$conn" '$1 == c { s += $2 } END { print s + 0 }')
 [ "$unacked" -ge 1 ] || fail "worker 1 held no unacknowledged job when frozen; the kill would prove nothing"
-before=$(runs_done)
-[ "$before" -lt "$runs" ] || fail "every job finished before the kill; make the workload larger"
 kill -9 "$victim"
 wait "$victim" 2>/dev/null || true
-echo "killed worker 1 holding $unacked unacknowledged job(s), with $before of $runs runs done"
+echo "killed worker 1 holding $unacked unacknowledged job(s); $before of $runs runs were done when it froze"
 
 for _ in $(seq 1 1200); do
   [ "$(runs_done)" -ge "$runs" ] && break
@@ -71,10 +71,11 @@ mkdir ref
 cp -r incoming ref/
 CONCURRENCY=2 write_config ref/pipeline.toml
 "$SLUICE" run --config ref/pipeline.toml >ref/run.out 2>ref/run.log || fail "reference run failed: $(tail -5 ref/run.log)"
-diff -r ref/lake lake >/dev/null || fail "objects differ from the sqlite:// reference run: $(diff -rq ref/lake lake | head -5)"
+# lake/.sluice/tmp may hold the killed worker's unfinished temp file (never a visible object)
+diff -r -x .sluice ref/lake lake >/dev/null || fail "objects differ from the sqlite:// reference run: $(diff -rq -x .sluice ref/lake lake | head -5)"
 for table in nsra nfamily nsequence; do
-  [ "$(sql ref/summary.db "SELECT * FROM $table ORDER BY 1, 2, 3" | md5sum)" = \
-    "$(sql summary.db "SELECT * FROM $table ORDER BY 1, 2, 3" | md5sum)" ] \
+  [ "$(sql ref/summary.db "SELECT * FROM $table" | sort | md5sum)" = \
+    "$(sql summary.db "SELECT * FROM $table" | sort | md5sum)" ] \
     || fail "table $table differs from the sqlite:// reference run"
 done
 # every worker did part of the work, and nothing is left on the broker or dead
