@@ -238,8 +238,16 @@ Status ParseSource(const toml::table& table, const std::string& file, std::size_
     if (index_url.find("://") != std::string::npos) {
       SLUICE_ASSIGN_OR_RETURN(out.index, ResolveUrl(r, "index", index_url, base_dir));
     }
+  } else if (out.type == "amqp") {
+    SLUICE_ASSIGN_OR_RETURN(out.url, r.RequireString("url"));
+    if (!out.url.starts_with("amqp://")) return Fail(r.MakeError("url", "must be an amqp:// URL"));
+    for (auto [key, field] : {std::pair{"queue", &out.queue}, std::pair{"exchange", &out.exchange},
+                              std::pair{"routing_key", &out.routing_key}}) {
+      SLUICE_ASSIGN_OR_RETURN(auto value, r.String(key));
+      *field = value.value_or("");
+    }
   } else {
-    return Fail(r.MakeError("type", fmt::format("unknown source type '{}': expected poll or index",
+    return Fail(r.MakeError("type", fmt::format("unknown source type '{}': expected poll, index or amqp",
                                                 out.type)));
   }
   return r.Finish();

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sluice/core/uri.hpp"
+#include "sluice/engine/sources/amqp_source.hpp"
 #include "sluice/engine/sources/source.hpp"
 
 namespace sluice {
@@ -169,6 +170,11 @@ Result<std::unique_ptr<Source>> MakeSource(const SourceConfig& config, const Res
   }
   if (config.type == "poll") return std::unique_ptr<Source>(std::make_unique<PollSource>(config, store));
   if (config.type == "index") return std::unique_ptr<Source>(std::make_unique<IndexSource>(config, resources));
+  if (config.type == "amqp") {
+    auto made = MakeAmqpSource(config);
+    if (!made) return Fail(std::move(made).error().WithContext(at));
+    return made;
+  }
   return Fail(ErrorCode::InvalidArgument, fmt::format("unknown source type '{}'", config.type), at);
 }
 
