@@ -9,6 +9,8 @@
 
 #include "sluice/engine/sources/amqp_source.hpp"
 
+#include <thread>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -28,6 +30,7 @@ constexpr std::uint16_t kChannel = 1;
 constexpr int kPrefetch = 64;
 constexpr auto kIdleEndsPass = std::chrono::milliseconds(250);
 constexpr auto kMaxPass = std::chrono::seconds(2);
+constexpr auto kErrorPause = std::chrono::seconds(1);
 
 class AmqpSource final : public Source {
  public:
@@ -38,6 +41,15 @@ class AmqpSource final : public Source {
   std::optional<std::chrono::milliseconds> Interval() const override { return std::chrono::milliseconds(0); }
 
   Status Pass(const EventSink& sink) override {
+    Status status = Consume(sink);
+    // serve starts the next pass at once (Interval 0): pause so a broker or queue that keeps
+    // failing is not hammered, and the log is not flooded
+    if (!status) std::this_thread::sleep_for(kErrorPause);
+    return status;
+  }
+
+ private:
+  Status Consume(const EventSink& sink) {
     if (auto r = Connect(); !r) return Fail(std::move(r).error().WithContext(Where()));
     const auto started = std::chrono::steady_clock::now();
     std::size_t messages = 0, events = 0;
@@ -78,7 +90,6 @@ class AmqpSource final : public Source {
     return Ok();
   }
 
- private:
   std::string Where() const { return fmt::format("source '{}' ({})", config_.name, url_.Redacted()); }
 
   Status Connect() {
@@ -122,8 +133,7 @@ Result<std::unique_ptr<Source>> MakeAmqpSource(const SourceConfig& config) {
   return std::unique_ptr<Source>(std::make_unique<AmqpSource>(config, std::move(url)));
 #else
   return Fail(ErrorCode::Unsupported,
-              "the amqp source needs the S3 notification parser (s3_notification.hpp), which this build lacks",
-              fmt::format("source '{}'", config.name));
+              "the amqp source needs the S3 notification parser (s3_notification.hpp), which this build lacks");
 #endif
 }
 
