@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # ctest-timeout: 600
 # needs: ceph
+# needs: s3-notification-parser
 # Acceptance (issue 5): Ceph RGW pushes bucket notifications into RabbitMQ (AMQP push endpoint,
 # exchange amq.topic, routing key = topic name); `sluice serve` consumes them with an `amqp`
 # source into an amqp:// job queue; three `sluice worker`s process the jobs from the bucket. One
 # worker is frozen while it holds unacknowledged jobs and killed with SIGKILL: every uploaded
 # summary still produces its rows and objects exactly once.
-# Needs the S3 notification parser (webhook source's branch); without it the source reports
-# Unsupported and this test fails at config load.
+# Registered only when the tree has the S3 notification parser (the webhook source's), which the
+# amqp source needs (tests/integration/CMakeLists.txt).
 source "$SLUICE_SOURCE_DIR/tests/cli/lib.sh"
 : "${SLUICE_AMQP_URL:?run through with-amqp-env.sh}" "${S3_ENDPOINT:?run through with-ceph-env.sh}"
 RMQ="$SLUICE_SOURCE_DIR/scripts/services/rabbitmq.sh"
