@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "sluice/core/retry.hpp"
 #include "sluice/engine/queue/amqp_client.hpp"
@@ -206,6 +207,16 @@ TEST(AmqpQueue, FailingJobIsRetriedAfterItsDelayThenDeadLetteredWithEveryError) 
             (std::vector<std::string>{"boom 1", "boom 2", "boom 3"}));
   EXPECT_EQ(HeaderInt((*message)->headers, kAmqpAttemptsHeader), 3);
   EXPECT_EQ(HeaderString((*message)->headers, kAmqpDeadReasonHeader), "attempts used up");
+  const auto log = HeaderStrings((*message)->headers, kAmqpAttemptLogHeader);
+  ASSERT_EQ(log.size(), 3u);
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    const auto entry = nlohmann::json::parse(log[i]);
+    EXPECT_EQ(entry.at("number"), static_cast<int>(i) + 1);
+    EXPECT_EQ(entry.at("owner"), "test");
+    EXPECT_EQ(entry.at("outcome"), i < 2 ? "failed" : "dead");
+    EXPECT_EQ(entry.at("error"), fmt::format("boom {}", i + 1));
+    EXPECT_LE(entry.at("started_ms").get<std::int64_t>(), entry.at("ended_ms").get<std::int64_t>());
+  }
   raw->reset();  // returns the browsed message
 }
 

@@ -59,7 +59,18 @@ struct Delivery {
   AmqpJob job;
   int failed_attempts = 0;  // from kAmqpAttemptsHeader
   std::vector<std::string> errors;
+  std::vector<std::string> attempt_log;  // from kAmqpAttemptLogHeader
+  std::string owner;                     // the claiming worker
+  Clock::time_point claimed;
 };
+
+// One kAmqpAttemptLogHeader entry (see amqp_queue.hpp).
+std::string AttemptLogEntry(int number, std::string_view owner, Clock::time_point started,
+                            Clock::time_point ended, std::string_view outcome, std::string_view error) {
+  return nlohmann::json{{"number", number}, {"owner", owner}, {"started_ms", ToMs(started)},
+                        {"ended_ms", ToMs(ended)}, {"outcome", outcome}, {"error", error}}
+      .dump();
+}
 
 Job ToJob(const Delivery& d, JobState state) {
   Job job;
@@ -77,9 +88,11 @@ Job ToJob(const Delivery& d, JobState state) {
   return job;
 }
 
-AmqpTable HistoryHeaders(int failed_attempts, const std::vector<std::string>& errors) {
+AmqpTable HistoryHeaders(int failed_attempts, const std::vector<std::string>& errors,
+                         const std::vector<std::string>& attempt_log) {
   return {{std::string(kAmqpAttemptsHeader), std::int64_t{failed_attempts}},
-          {std::string(kAmqpErrorsHeader), errors}};
+          {std::string(kAmqpErrorsHeader), errors},
+          {std::string(kAmqpAttemptLogHeader), attempt_log}};
 }
 
 class AmqpQueue final : public Queue {
@@ -105,7 +118,7 @@ class AmqpQueue final : public Queue {
         SLUICE_RETURN_IF_ERROR(DeclareRouteLocked(c, body.route));
         AmqpProperties props;
         props.message_id = std::to_string(body.id);
-        props.headers = HistoryHeaders(0, {});
+        props.headers = HistoryHeaders(0, {}, {});
         SLUICE_RETURN_IF_ERROR(c.Publish(kPublishChannel, "", queue, EncodeAmqpJob(body), props));
       }
       return c.WaitConfirms(kPublishChannel, kConfirmTimeout);
@@ -123,8 +136,7 @@ class AmqpQueue final : public Queue {
 
   Result<std::vector<Job>> ClaimBatch(std::string_view route, std::string_view owner,
                                       std::chrono::milliseconds lease, int max_jobs) override {
-    (void)owner;  // the broker tracks who holds a delivery: the consumer connection
-    (void)lease;
+    (void)lease;  // the broker tracks who holds a delivery: the consumer connection
     bool known = false;
     {
       std::lock_guard lock(consume_mutex_);
@@ -152,6 +164,8 @@ class AmqpQueue final : public Queue {
     while (!ready.empty() && static_cast<int>(jobs.size()) < std::max(max_jobs, 1)) {
       Delivery d = std::move(ready.front());
       ready.pop_front();
+      d.owner = std::string(owner);
+      d.claimed = Clock::now();
       jobs.push_back(ToJob(d, JobState::Running));
       claimed_[d.job.id] = std::move(d);
     }
@@ -201,9 +215,11 @@ class AmqpQueue final : public Queue {
     std::vector<std::string> errors = d.errors;
     errors.emplace_back(error);
     const bool dead = !retry_after || attempts >= d.job.max_attempts;
+    std::vector<std::string> log = d.attempt_log;
+    log.push_back(AttemptLogEntry(attempts, d.owner, d.claimed, Clock::now(), dead ? "dead" : "failed", error));
     AmqpProperties props;
     props.message_id = std::to_string(d.job.id);
-    props.headers = HistoryHeaders(attempts, errors);
+    props.headers = HistoryHeaders(attempts, errors, log);
     if (dead) {
       props.headers.emplace_back(std::string(kAmqpDeadReasonHeader),
                                  std::string(retry_after ? "attempts used up" : "error is not retryable"));
@@ -314,7 +330,7 @@ class AmqpQueue final : public Queue {
         SLUICE_RETURN_IF_ERROR(DeclareRouteLocked(c, d->job.route));
         AmqpProperties props;
         props.message_id = std::to_string(d->job.id);
-        props.headers = HistoryHeaders(0, d->errors);  // attempts reset, errors kept as history
+        props.headers = HistoryHeaders(0, d->errors, d->attempt_log);  // attempts reset, history kept
         SLUICE_RETURN_IF_ERROR(c.Publish(kPublishChannel, "", names_.RouteQueue(d->job.route),
                                          EncodeAmqpJob(d->job), props));
       }
@@ -464,6 +480,7 @@ class AmqpQueue final : public Queue {
     d.generation = generation;
     d.failed_attempts = static_cast<int>(HeaderInt(m.headers, kAmqpAttemptsHeader));
     d.errors = HeaderStrings(m.headers, kAmqpErrorsHeader);
+    d.attempt_log = HeaderStrings(m.headers, kAmqpAttemptLogHeader);
     auto job = DecodeAmqpJob(m.body);
     if (job) {
       d.job = std::move(*job);

@@ -14,7 +14,9 @@
 ///                            "dead", is the dead-letter queue of every route
 /// A job is one persistent message: the body is sluice's JSON job (EncodeAmqpJob), the message id
 /// its job id, and the headers carry its history: kAmqpAttemptsHeader (failed attempts so far) and
-/// kAmqpErrorsHeader (every error, oldest first); a dead job also has kAmqpDeadReasonHeader.
+/// kAmqpErrorsHeader (every error, oldest first), kAmqpAttemptLogHeader (one JSON object per
+/// failed attempt: number, owner, started_ms, ended_ms, outcome "failed"/"dead", error; the source
+/// of `sluice dlq show`'s attempt history); a dead job also has kAmqpDeadReasonHeader.
 ///
 /// Delivery: publishes wait for publisher confirms; workers consume with basic.qos(prefetch = the
 /// route's concurrency) and ack only after the handler succeeded. A failed attempt is published
@@ -58,6 +60,7 @@ inline constexpr std::int64_t kAmqpDeliveryLimit = 20;
 inline constexpr std::string_view kAmqpAttemptsHeader = "x-sluice-attempts";
 inline constexpr std::string_view kAmqpErrorsHeader = "x-sluice-errors";
 inline constexpr std::string_view kAmqpDeadReasonHeader = "x-sluice-dead-reason";
+inline constexpr std::string_view kAmqpAttemptLogHeader = "x-sluice-attempt-log";
 
 /// The retry delay used for a wanted backoff: the smallest of kAmqpRetryDelays that is >= `wanted`,
 /// or the largest. Thread-safe.
