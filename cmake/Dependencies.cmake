@@ -19,6 +19,7 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 # package config find_dependency()s civetweb, zlib and curl for the pull/push parts even when only
 # core is wanted, so it is found through the core's own .pc file, which needs nothing else.
 pkg_check_modules(PROMETHEUS_CORE REQUIRED IMPORTED_TARGET prometheus-cpp-core)
+pkg_check_modules(RABBITMQ REQUIRED IMPORTED_TARGET librabbitmq)  # librabbitmq-dev (rabbitmq-c)
 
 add_library(sluice_dep_log INTERFACE)
 target_link_libraries(sluice_dep_log INTERFACE spdlog::spdlog fmt::fmt)
@@ -59,3 +60,7 @@ add_library(sluice::dep_httplib ALIAS sluice_dep_httplib)
 add_library(sluice_dep_prometheus INTERFACE)
 target_link_libraries(sluice_dep_prometheus INTERFACE PkgConfig::PROMETHEUS_CORE)
 add_library(sluice::dep_prometheus ALIAS sluice_dep_prometheus)
+# rabbitmq-c (AMQP 0-9-1 client) for the amqp:// queue and the amqp source
+add_library(sluice_dep_rabbitmq INTERFACE)
+target_link_libraries(sluice_dep_rabbitmq INTERFACE PkgConfig::RABBITMQ)
+add_library(sluice::dep_rabbitmq ALIAS sluice_dep_rabbitmq)

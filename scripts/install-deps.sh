@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
   libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev libpugixml-dev
+  librabbitmq-dev     # the amqp:// queue and the amqp source (rabbitmq-c)
   libcpp-httplib-dev  # the webhook source and the /metrics endpoint (HTTP server)
   prometheus-cpp-dev  # /metrics: registry and text format (only libprometheus-cpp-core is linked)
 )
@@ -16,6 +17,7 @@ if [ "${1:-}" != "--build" ]; then
   packages+=(
     libgtest-dev libgmock-dev python3 time
     ceph-mon ceph-osd radosgw ceph-common awscli curl  # real S3 server and peer for the tests
+    rabbitmq-server                                    # real AMQP broker for the amqp:// tests
   )
 fi
 

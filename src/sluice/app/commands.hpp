@@ -31,6 +31,7 @@ int FinishRun(std::string_view command, const RunReport& report, Engine& engine)
 
 void AddRunCommand(CLI::App& app, int& exit_code);
 void AddServeCommand(CLI::App& app, int& exit_code);
+void AddWorkerCommand(CLI::App& app, int& exit_code);  ///< `sluice worker` (run.cpp)
 void AddBackfillCommand(CLI::App& app, int& exit_code);
 void AddJobsCommand(CLI::App& app, int& exit_code);
 void AddSerratusCommand(CLI::App& app, int& exit_code);

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   int exit_code = app::kExitOk;
   app::AddRunCommand(app, exit_code);
   app::AddServeCommand(app, exit_code);
+  app::AddWorkerCommand(app, exit_code);
   app::AddBackfillCommand(app, exit_code);
   app::AddJobsCommand(app, exit_code);
   app::AddSerratusCommand(app, exit_code);

@@ -1,4 +1,4 @@
-// `sluice run`, `sluice serve` and `sluice backfill`: thin wrappers over Engine.
+// `sluice run`, `sluice serve`, `sluice worker` and `sluice backfill`: thin wrappers over Engine.
 
 #include <cstdio>
 #include <cstdlib>
@@ -51,6 +51,35 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       return;
     }
     (void)FinishRun("serve", *report, **engine);  // a daemon stopped on request exits 0
+    exit_code = kExitOk;
+    if (report->abandoned) {
+      std::fflush(stdout);
+      std::_Exit(exit_code);  // handler threads are still running and cannot be joined
+    }
+  });
+}
+
+void AddWorkerCommand(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "worker", "Process jobs of the config's routes from its queue until SIGINT/SIGTERM, without\n"
+                "running sources (`sluice serve` on one host feeds the queue; run any number of\n"
+                "workers on any hosts with queue.url = \"amqp://…\"). Shuts down like serve.");
+  auto config = std::make_shared<std::string>();
+  cmd->add_option("-c,--config", *config, "pipeline config (TOML)")->required();
+  cmd->callback([config, &exit_code] {
+    ShutdownSignals signals;
+    auto engine = OpenEngine(*config);
+    if (!engine) {
+      exit_code = ReportError(engine.error());
+      return;
+    }
+    spdlog::info("worker on {} route(s) from {}", (*engine)->Config().routes.size(), *config);
+    auto report = (*engine)->Work(signals.Requested());
+    if (!report) {
+      exit_code = ReportError(report.error());
+      return;
+    }
+    (void)FinishRun("worker", *report, **engine);
     exit_code = kExitOk;
     if (report->abandoned) {
       std::fflush(stdout);

@@ -158,8 +158,8 @@ Status ParseQueue(const toml::table& table, const std::string& file,
   TableReader r(table, file, "queue");
   SLUICE_ASSIGN_OR_RETURN(std::string url, r.RequireString("url"));
   SLUICE_ASSIGN_OR_RETURN(out.url, ResolveUrl(r, "url", url, base_dir));
-  if (!out.url.starts_with("sqlite://")) {
-    return Fail(r.MakeError("url", "unsupported queue; this build supports sqlite://"));
+  if (!out.url.starts_with("sqlite://") && !out.url.starts_with("amqp://")) {
+    return Fail(r.MakeError("url", "unsupported queue; this build supports sqlite:// and amqp://"));
   }
   SLUICE_ASSIGN_OR_RETURN(auto lease, r.Duration("lease"));
   if (lease) {
@@ -316,9 +316,17 @@ Status ParseSource(const toml::table& table, const std::string& file, std::size_
     }
   } else if (out.type == "webhook") {
     SLUICE_RETURN_IF_ERROR(ParseWebhook(r, out.webhook));
+  } else if (out.type == "amqp") {
+    SLUICE_ASSIGN_OR_RETURN(out.url, r.RequireString("url"));
+    if (!out.url.starts_with("amqp://")) return Fail(r.MakeError("url", "must be an amqp:// URL"));
+    for (auto [key, field] : {std::pair{"queue", &out.queue}, std::pair{"exchange", &out.exchange},
+                              std::pair{"routing_key", &out.routing_key}}) {
+      SLUICE_ASSIGN_OR_RETURN(auto value, r.String(key));
+      *field = value.value_or("");
+    }
   } else {
     return Fail(r.MakeError("type", fmt::format(
-        "unknown source type '{}': expected poll, index or webhook", out.type)));
+        "unknown source type '{}': expected poll, index, webhook or amqp", out.type)));
   }
   return r.Finish();
 }

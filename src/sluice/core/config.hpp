@@ -105,15 +105,19 @@ struct WebhookConfig {
 /// `[[sources]]`: where events come from.
 struct SourceConfig {
   std::string name;
-  std::string type;    ///< "poll", "index" or "webhook"
-  /// poll: the store listed; index: the store the run ids' objects are in; webhook (optional): the
-  /// store of events whose bucket is no s3:// store's
+  std::string type;    ///< "poll", "index", "webhook" or "amqp"
+  /// poll: the store listed; index: the store the run ids' objects are in; webhook and amqp
+  /// (optional): the store of events whose bucket is no s3:// store's
   std::string store;
   std::string prefix;  ///< poll: listed prefix; index: key = prefix + id + suffix
   std::string suffix;  ///< poll: only keys ending so; index: appended to each id
   std::chrono::milliseconds interval{std::chrono::seconds(5)};  ///< poll: pause between listings
   std::string index;   ///< index: URL of the index ("file:///…/index.txt" or "<store>:<key>")
   WebhookConfig webhook;  ///< webhook only
+  std::string url;     ///< amqp: the broker, "amqp://user:pass@host:port/vhost[?queue=…]"
+  std::string queue;        ///< amqp: the queue consumed (declared durable); overrides ?queue=
+  std::string exchange;     ///< amqp: bind the queue to this exchange (RGW pushes to amq.topic)
+  std::string routing_key;  ///< amqp: the binding key (RGW's routing key is the topic name)
   int line = 0;        ///< line of the [[sources]] header, for messages
 };
 

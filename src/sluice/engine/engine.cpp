@@ -109,7 +109,10 @@ struct Engine::Impl {
     objects_written = rows_written = 0;
   }
 
-  void StartWorkers(const std::shared_ptr<Impl>& self) {
+  Status StartWorkers(const std::shared_ptr<Impl>& self) {
+    for (const auto& route : routes) {
+      SLUICE_RETURN_IF_ERROR(queue->Subscribe(route.config->name, route.config->concurrency));
+    }
     stop_claiming = std::make_shared<std::atomic<bool>>(false);
     cancel = false;
     workers_done = false;
@@ -119,6 +122,7 @@ struct Engine::Impl {
       }
     }
     heartbeat = std::thread([self] { self->HeartbeatLoop(); });
+    return Ok();
   }
 
   void Untrack(std::span<const std::int64_t> ids) {
@@ -485,7 +489,7 @@ Status Engine::SourcesPass() {
 Result<RunReport> Engine::Drain() {
   Impl& impl = *impl_;
   const auto started = SteadyClock::now();
-  impl.StartWorkers(impl_);
+  SLUICE_RETURN_IF_ERROR(impl.StartWorkers(impl_));
   auto last_progress = started;
   Status status = Ok();
   while (true) {
@@ -519,7 +523,11 @@ Result<RunReport> Engine::Drain() {
   return report;
 }
 
-Result<RunReport> Engine::Serve(const std::atomic<bool>& stop) {
+Result<RunReport> Engine::Serve(const std::atomic<bool>& stop) { return RunDaemon(stop, true); }
+
+Result<RunReport> Engine::Work(const std::atomic<bool>& stop) { return RunDaemon(stop, false); }
+
+Result<RunReport> Engine::RunDaemon(const std::atomic<bool>& stop, bool with_sources) {
   Impl& impl = *impl_;
   const auto started = SteadyClock::now();
 
@@ -551,7 +559,7 @@ Result<RunReport> Engine::Serve(const std::atomic<bool>& stop) {
   }
   std::vector<Source*> push_sources;
   for (auto& source : impl.sources) {
-    if (!source->IsPush()) continue;
+    if (!with_sources || !source->IsPush()) continue;
     PushContext context;
     context.sink = [&impl, name = source->Name()](std::vector<Event> events) -> Status {
       auto added = impl.SubmitFromSource(name, std::move(events));
@@ -566,11 +574,14 @@ Result<RunReport> Engine::Serve(const std::atomic<bool>& stop) {
     }
     push_sources.push_back(source.get());
   }
-  impl.StartWorkers(impl_);
+  if (auto workers = impl.StartWorkers(impl_); !workers) {
+    for (Source* s : push_sources) s->Stop();
+    return Fail(workers.error());
+  }
 
   std::vector<std::thread> source_threads;
   for (auto& source : impl.sources) {
-    if (source->IsPush()) continue;
+    if (!with_sources || source->IsPush()) continue;
     source_threads.emplace_back([&impl, &stop, src = source.get()] {
       while (!stop) {
         auto pass = src->Pass([&](std::vector<Event> events) -> Status {

@@ -1,7 +1,7 @@
 #pragma once
 /// Engine: opens a pipeline config's stores, tables, queue, sources and handlers, and runs the
 /// worker pool (DESIGN.md, "How data flows"). `sluice run` is SourcesPass + Drain, `sluice serve`
-/// is Serve, `sluice backfill` is SubmitToRoute + Drain.
+/// is Serve, `sluice worker` is Work, `sluice backfill` is SubmitToRoute + Drain.
 
 #include <atomic>
 #include <chrono>
@@ -68,8 +68,13 @@ class Engine {
   /// releases the rest. Serves /metrics and /healthz on engine.listen when set. Errors before the
   /// pool starts: a push source or engine.listen that cannot bind (Transient).
   Result<RunReport> Serve(const std::atomic<bool>& stop);
+  /// `sluice worker`: Serve without the sources. Runs the worker pool on the config's routes until
+  /// `stop` becomes true (another process, `sluice serve`, feeds the queue), then shuts down as
+  /// Serve does. Errors: the queue's, when subscribing to a route fails at start.
+  Result<RunReport> Work(const std::atomic<bool>& stop);
 
  private:
+  Result<RunReport> RunDaemon(const std::atomic<bool>& stop, bool with_sources);
   struct Impl;
   explicit Engine(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;

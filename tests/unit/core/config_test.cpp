@@ -353,6 +353,48 @@ store = "in"
   EXPECT_TRUE(Contains(config.error().context, ":7: sources[0].type")) << config.error().ToString();
 }
 
+TEST(ParseConfig, AmqpQueueAndAmqpSourceAreReadWithTheirBinding) {
+  constexpr std::string_view text = R"toml([queue]
+url = "amqp://guest:guest@127.0.0.1:5673/%2f?queue=jobs"
+[stores.in]
+url = "memory://in"
+[[sources]]
+name = "rgw"
+type = "amqp"
+store = "in"
+url = "amqp://guest:guest@127.0.0.1:5673/%2f"
+queue = "rgw-events"
+exchange = "amq.topic"
+routing_key = "objtopic"
+)toml";
+  auto config = ParseConfig(text, kConfigPath);
+  ASSERT_TRUE(config) << config.error().ToString();
+  EXPECT_EQ(config->queue.url, "amqp://guest:guest@127.0.0.1:5673/%2f?queue=jobs");
+  ASSERT_EQ(config->sources.size(), 1u);
+  const SourceConfig& source = config->sources[0];
+  EXPECT_EQ(source.type, "amqp");
+  EXPECT_EQ(source.url, "amqp://guest:guest@127.0.0.1:5673/%2f");
+  EXPECT_EQ(source.queue, "rgw-events");
+  EXPECT_EQ(source.exchange, "amq.topic");
+  EXPECT_EQ(source.routing_key, "objtopic");
+}
+
+TEST(ParseConfig, AmqpSourceWithoutAnAmqpUrlIsRejectedNamingTheKey) {
+  constexpr std::string_view text = R"toml([queue]
+url = "sqlite:///q.db"
+[stores.in]
+url = "memory://in"
+[[sources]]
+name = "rgw"
+type = "amqp"
+store = "in"
+url = "http://127.0.0.1:5673/"
+)toml";
+  auto config = ParseConfig(text, kConfigPath);
+  ASSERT_FALSE(config);
+  EXPECT_TRUE(Contains(config.error().context, "sources[0].url")) << config.error().ToString();
+}
+
 TEST(ParseConfig, MissingQueueIsRejected) {
   auto config = ParseConfig("[stores.in]\nurl = \"memory://in\"\n", kConfigPath);
   ASSERT_FALSE(config);

@@ -1,7 +1,8 @@
 #pragma once
 /// Queue: where jobs wait and are claimed (DESIGN.md, "Queue"). `sqlite://` is the embedded,
-/// one-host backend; `amqp://` comes later behind the same interface. A job leaves the queue only
-/// after its handler succeeded; a claim is a lease, and a job whose lease expires runs again.
+/// one-host backend; `amqp://` (amqp_queue.hpp) puts jobs on a RabbitMQ broker for many hosts.
+/// A job leaves the queue only after its handler succeeded; a claim is a lease, and a job whose
+/// lease expires (sqlite) or whose connection dies (amqp) runs again.
 
 #include <chrono>
 #include <cstdint>
@@ -37,6 +38,15 @@ class Queue {
   /// Adds jobs; one whose dedupe key is already present (in any state) is skipped.
   /// Returns how many were new. Errors: Transient (busy), Internal.
   virtual Result<int> Enqueue(std::span<const NewJob> jobs) = 0;
+
+  /// Announces that this process will claim jobs of `route` with at most `prefetch` of them
+  /// claimed and unfinished at once (the route's concurrency). The amqp:// queue starts consuming
+  /// the route's queue with basic.qos(prefetch); sqlite:// needs nothing. Errors: Transient.
+  virtual Status Subscribe(std::string_view route, int prefetch) {
+    (void)route;
+    (void)prefetch;
+    return Ok();
+  }
 
   /// Claims up to `max_jobs` ready jobs of `route` (pending, or failed with their backoff elapsed),
   /// oldest first, for `lease`; each one's attempts count goes up by one. Empty when none is ready.
@@ -87,7 +97,9 @@ class Queue {
   virtual Result<QueueStats> Stats(std::span<const std::string> routes = {}) = 0;
 };
 
-/// Opens a queue from its URL: "sqlite:///abs/queue.db". InvalidArgument for other schemes.
+/// Opens a queue from its URL: "sqlite:///abs/queue.db" or
+/// "amqp://user:pass@host:port/vhost?queue=NAME" (amqp_queue.hpp). InvalidArgument for other
+/// schemes; Transient when the broker cannot be reached.
 Result<std::unique_ptr<Queue>> MakeQueue(std::string_view url);
 
 }  // namespace sluice

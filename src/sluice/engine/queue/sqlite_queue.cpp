@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "sluice/core/uri.hpp"
+#include "sluice/engine/queue/amqp_queue.hpp"
 #include "sluice/engine/queue/queue.hpp"
 #include "sluice/tables/sqlite_db.hpp"
 
@@ -365,9 +366,10 @@ std::int64_t QueueStats::Open() const {
 
 Result<std::unique_ptr<Queue>> MakeQueue(std::string_view url) {
   SLUICE_ASSIGN_OR_RETURN(Uri uri, ParseUri(url));
+  if (uri.scheme == "amqp") return MakeAmqpQueue(url);
   if (uri.scheme != "sqlite") {
     return Fail(ErrorCode::InvalidArgument,
-                fmt::format("unsupported queue '{}': this build supports sqlite://", uri.scheme),
+                fmt::format("unsupported queue '{}': this build supports sqlite:// and amqp://", uri.scheme),
                 uri.Redacted());
   }
   SLUICE_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(uri.path));

@@ -295,4 +295,15 @@ Result<Event> ResolveS3EventStore(const S3EventRecord& record,
   return event;
 }
 
+std::map<std::string, StoreConfig> NotificationStores(const Resources& resources) {
+  std::map<std::string, StoreConfig> stores;
+  for (const auto& [name, store] : resources.stores) {
+    StoreConfig entry;
+    entry.name = name;
+    entry.url = store->Url();
+    stores.emplace(name, std::move(entry));
+  }
+  return stores;
+}
+
 }  // namespace sluice

@@ -35,6 +35,7 @@
 #include "sluice/core/config.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/engine/event.hpp"
+#include "sluice/engine/handler.hpp"
 
 namespace sluice {
 
@@ -74,5 +75,9 @@ Result<std::string> DecodeS3NotificationKey(std::string_view key);
 Result<Event> ResolveS3EventStore(const S3EventRecord& record,
                                   const std::map<std::string, StoreConfig>& stores,
                                   std::string_view fallback_store);
+
+/// What ResolveS3EventStore needs of the opened stores: each one's config name and URL. Used by
+/// the sources that receive notifications (webhook, amqp). Thread-safe.
+std::map<std::string, StoreConfig> NotificationStores(const Resources& resources);
 
 }  // namespace sluice

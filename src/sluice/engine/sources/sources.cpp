@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sluice/core/uri.hpp"
+#include "sluice/engine/sources/amqp_source.hpp"
 #include "sluice/engine/sources/source.hpp"
 #include "sluice/engine/sources/webhook.hpp"
 
@@ -164,8 +165,9 @@ Result<std::vector<Event>> ReadIndexEvents(const std::string& index_url, const s
 
 Result<std::unique_ptr<Source>> MakeSource(const SourceConfig& config, const Resources& resources) {
   const std::string at = fmt::format("{}source '{}'", config.line > 0 ? fmt::format("line {}: ", config.line) : "", config.name);
-  if (config.type == "webhook") {
-    auto made = MakeWebhookSource(config, resources);
+  if (config.type == "webhook" || config.type == "amqp") {
+    auto made = config.type == "webhook" ? MakeWebhookSource(config, resources)
+                                         : MakeAmqpSource(config, resources);
     if (!made) return Fail(std::move(made).error().WithContext(at));
     return made;
   }

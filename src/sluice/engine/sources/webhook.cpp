@@ -225,13 +225,7 @@ HttpServerResponse WebhookSource::Confirm(const std::string& subscribe_url) {
 }
 
 Result<std::unique_ptr<Source>> MakeWebhookSource(const SourceConfig& config, const Resources& resources) {
-  std::map<std::string, StoreConfig> stores;
-  for (const auto& [name, store] : resources.stores) {
-    StoreConfig entry;
-    entry.name = name;
-    entry.url = store->Url();
-    stores.emplace(name, std::move(entry));
-  }
+  std::map<std::string, StoreConfig> stores = NotificationStores(resources);
   if (!config.store.empty() && !stores.contains(config.store)) {
     return Fail(ErrorCode::InvalidArgument, fmt::format("store '{}' is not defined", config.store),
                 fmt::format("source '{}'", config.name));

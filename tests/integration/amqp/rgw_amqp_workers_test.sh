@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# ctest-timeout: 600
+# needs: ceph
+# Acceptance (issue 5): Ceph RGW pushes bucket notifications into RabbitMQ (AMQP push endpoint,
+# exchange amq.topic, routing key = topic name); `sluice serve` consumes them with an `amqp`
+# source into an amqp:// job queue; three `sluice worker`s process the jobs from the bucket. One
+# worker is frozen while it holds unacknowledged jobs and killed with SIGKILL: every uploaded
+# summary still produces its rows and objects exactly once.
+# Registered only when the tree has the S3 notification parser (the webhook source's), which the
+# amqp source needs (tests/integration/CMakeLists.txt).
+source "$SLUICE_SOURCE_DIR/tests/cli/lib.sh"
+: "${SLUICE_AMQP_URL:?run through with-amqp-env.sh}" "${S3_ENDPOINT:?run through with-ceph-env.sh}"
+RMQ="$SLUICE_SOURCE_DIR/scripts/services/rabbitmq.sh"
+cd "$TMP"
+aws_() { aws --endpoint-url "$S3_ENDPOINT" "$@"; }
+
+id="rgwamqp-$$-$RANDOM"
+bucket=$id topic="t-$id" prefix="jobs-$id" events_queue="events-$id"
+aws_ s3api create-bucket --bucket "$bucket" >/dev/null || fail "create-bucket $bucket"
+arn=$(aws_ sns create-topic --name "$topic" --query TopicArn --output text --attributes \
+  "{\"push-endpoint\":\"amqp://guest:guest@127.0.0.1:$SLUICE_RABBITMQ_PORT\",\"amqp-exchange\":\"amq.topic\",\"amqp-ack-level\":\"broker\"}") \
+  || fail "sns create-topic"
+aws_ s3api put-bucket-notification-configuration --bucket "$bucket" --notification-configuration \
+  "{\"TopicConfigurations\":[{\"Id\":\"created\",\"TopicArn\":\"$arn\",\"Events\":[\"s3:ObjectCreated:*\"]}]}" \
+  || fail "put-bucket-notification-configuration"
+
+cat >pipeline.toml <<TOML
+[queue]
+url = "$SLUICE_AMQP_URL?queue=$prefix"
+
+[engine]
+idle_poll = "20ms"
+shutdown_grace = "5s"
+
+[stores.incoming]
+url = "s3://$bucket"
+endpoint = "$S3_ENDPOINT"
+
+[stores.lake]
+url = "file://lake"
+
+[tables.summary]
+url = "sqlite://summary.db"
+
+[[sources]]
+name = "rgw"
+type = "amqp"
+store = "incoming"
+suffix = ".summary"
+url = "$SLUICE_AMQP_URL"
+queue = "$events_queue"
+exchange = "amq.topic"
+routing_key = "$topic"
+
+[[routes]]
+name = "nucleotide"
+match = { store = "incoming", prefix = "summary2/", suffix = ".summary" }
+handler = "serratus-summary"
+concurrency = 2
+retry = { max_attempts = 3, initial_backoff = "50ms", max_backoff = "200ms" }
+options = { kind = "nucleotide", table = "summary", json_store = "lake" }
+TOML
+
+"$SLUICE" --log-format json serve --config pipeline.toml 2>serve.log &
+serve_pid=$!
+pids=()
+for n in 1 2 3; do
+  "$SLUICE" --log-format json --log-level debug worker --config pipeline.toml 2>"worker$n.log" &
+  pids+=($!)
+done
+# the source declares and binds its queue when it starts; RGW's pushes before that are unroutable
+for _ in $(seq 1 100); do
+  bash "$RMQ" ctl -q list_queues name | grep -qx "$events_queue" && break
+  kill -0 "$serve_pid" 2>/dev/null || fail "serve exited: $(tail -5 serve.log)"
+  sleep 0.2
+done
+
+runs=300
+"$SLUICE_GEN_SERRATUS" --out gen/summary2 --runs "$runs" --seed 7 >/dev/null
+aws_ s3 cp --only-show-errors --recursive gen/ "s3://$bucket/" || fail "upload"
+
+done_by() { grep -c '"succeeded: ' "$1" 2>/dev/null || true; }
+runs_done() { sqlite3 summary.db "SELECT count(DISTINCT run_id) FROM nsra" 2>/dev/null || echo 0; }
+victim=${pids[0]}
+for _ in $(seq 1 1200); do
+  [ "$(done_by worker1.log)" -ge 5 ] && break
+  sleep 0.05
+done
+kill -STOP "$victim"
+before=$(runs_done)
+conn=$(bash "$RMQ" ctl -q list_connections pid client_properties | grep -F ":$victim consumer" | cut -f1 || true)
+unacked=$(bash "$RMQ" ctl -q list_channels connection messages_unacknowledged \
+  | awk -F'\t' -v c="$conn" '$1 == c { s += $2 } END { print s + 0 }')
+kill -9 "$victim"
+wait "$victim" 2>/dev/null || true
+echo "killed worker 1 holding $unacked unacknowledged job(s); $before of $runs runs were done when it froze"
+[ "$unacked" -ge 1 ] || fail "worker 1 held no unacknowledged job when frozen; the kill proved nothing"
+
+for _ in $(seq 1 1200); do
+  [ "$(runs_done)" -ge "$runs" ] && break
+  sleep 0.1
+done
+sleep 1
+kill -TERM "$serve_pid" "${pids[1]}" "${pids[2]}"
+wait "$serve_pid" || fail "serve did not exit 0 after SIGTERM: $(tail -5 serve.log)"
+wait "${pids[1]}" || fail "worker 2 did not exit 0: $(tail -5 worker2.log)"
+wait "${pids[2]}" || fail "worker 3 did not exit 0: $(tail -5 worker3.log)"
+
+expect_eq "nsra rows" "$(sql summary.db 'SELECT count(*) FROM nsra')" "$runs"
+expect_eq "distinct runs" "$(runs_done)" "$runs"
+expect_eq "run objects" "$(find lake/run -type f | wc -l)" "$runs"
+families=$(cat gen/summary2/*.summary | grep -c '^famcvg=' || true)
+expect_eq "nfamily rows" "$(sql summary.db 'SELECT count(*) FROM nfamily')" "$families"
+left=$(bash "$RMQ" ctl -q list_queues name messages messages_unacknowledged \
+  | awk -F'\t' -v p="$prefix." -v e="$events_queue" '(index($1, p) == 1 || $1 == e) { s += $2 + $3 } END { print s + 0 }')
+expect_eq "messages left on the broker" "$left" 0
+aws_ s3 rm --only-show-errors --recursive "s3://$bucket" || true
+aws_ s3api delete-bucket --bucket "$bucket" || true
+aws_ sns delete-topic --topic-arn "$arn" || true
+echo "ok"
