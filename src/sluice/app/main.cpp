@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   app::AddServeCommand(app, exit_code);
   app::AddBackfillCommand(app, exit_code);
   app::AddJobsCommand(app, exit_code);
+  app::AddDlqCommand(app, exit_code);
   app::AddSerratusCommand(app, exit_code);
   app::AddCpCommand(app, exit_code);
   app::AddLsCommand(app, exit_code);

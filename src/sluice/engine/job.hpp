@@ -47,6 +47,35 @@ struct NewJob {
   int max_attempts = 1;
 };
 
+/// How one attempt of a job ended. "running" while it runs.
+enum class AttemptOutcome {
+  Running,       ///< still running (or its worker died and the lease has not been recovered yet)
+  Succeeded,     ///< the handler succeeded
+  Failed,        ///< the handler failed and a retry was scheduled
+  Dead,          ///< the handler failed and the job went dead
+  Released,      ///< given back unfinished at shutdown; does not count as an attempt
+  LeaseExpired,  ///< the worker stopped (crash, kill -9) and its lease expired
+};
+
+/// "running", "succeeded", "failed", "dead", "released", "lease expired".
+std::string_view ToString(AttemptOutcome outcome);
+/// Parses the names above; InvalidArgument otherwise.
+Result<AttemptOutcome> ParseAttemptOutcome(std::string_view text);
+
+/// One attempt of a job, as kept by the queue's attempt history (`sluice dlq show`).
+struct Attempt {
+  std::int64_t job_id = 0;
+  int number = 0;      ///< the job's attempt counter when it started: 1, 2, …; restarts at 1 after a retry from the dead-letter queue
+  std::string owner;   ///< the worker that ran it ("host:pid:nonce:route#index")
+  std::chrono::system_clock::time_point started;
+  std::chrono::system_clock::time_point ended;  ///< the epoch while still running
+  AttemptOutcome outcome = AttemptOutcome::Running;
+  std::string error;   ///< the failure as Error::ToString(), empty on success
+
+  /// ended - started, or zero while running.
+  [[nodiscard]] std::chrono::milliseconds Duration() const;
+};
+
 /// route + store + key + (version or ETag): the same object version reaching the same route twice
 /// is one job (DESIGN.md, "Job"). Events without ETag or version dedupe on route + store + key.
 std::string DedupeKey(std::string_view route, const Event& event);

@@ -514,6 +514,103 @@ TEST_F(SqliteQueueTest, EnqueueFromTwoQueuesAtOnceDedupes) {
   EXPECT_EQ(added.load(), 100);
 }
 
+TEST_F(SqliteQueueTest, AttemptHistoryKeepsEveryAttemptsOwnerTimingOutcomeAndError) {
+  ASSERT_EQ(Enqueue({JobFor("r", "a", 3)}), 1);
+  Job job = MustClaim("r", "w1");
+  std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(queue_->FailAttempt(job.id, "w1", "transient: connection reset", 0ms).value(),
+            std::optional<JobState>(JobState::Failed));
+  job = MustClaim("r", "w2");
+  ASSERT_TRUE(queue_->Release(job.id, "w2"));  // shutdown: not counted, but kept
+  job = MustClaim("r", "w3");
+  ASSERT_EQ(queue_->FailAttempt(job.id, "w3", "corrupt: line 3", std::nullopt).value(),
+            std::optional<JobState>(JobState::Dead));
+
+  auto attempts = queue_->Attempts(job.id);
+  ASSERT_TRUE(attempts) << attempts.error().ToString();
+  ASSERT_EQ(attempts->size(), 3u);
+  const Attempt& first = (*attempts)[0];
+  EXPECT_EQ(first.number, 1);
+  EXPECT_EQ(first.owner, "w1");
+  EXPECT_EQ(first.outcome, AttemptOutcome::Failed);
+  EXPECT_EQ(first.error, "transient: connection reset");
+  EXPECT_GE(first.Duration(), 15ms);
+  EXPECT_EQ((*attempts)[1].owner, "w2");
+  EXPECT_EQ((*attempts)[1].outcome, AttemptOutcome::Released);
+  EXPECT_EQ((*attempts)[2].number, 2);
+  EXPECT_EQ((*attempts)[2].owner, "w3");
+  EXPECT_EQ((*attempts)[2].outcome, AttemptOutcome::Dead);
+  EXPECT_EQ((*attempts)[2].error, "corrupt: line 3");
+  EXPECT_GE((*attempts)[2].ended, (*attempts)[2].started);
+}
+
+TEST_F(SqliteQueueTest, AttemptHistorySurvivesARequeueAndRecordsSuccess) {
+  ASSERT_EQ(Enqueue({JobFor("r", "a", 1)}), 1);
+  Job job = MustClaim("r", "w1");
+  ASSERT_TRUE(queue_->FailAttempt(job.id, "w1", "first failure", std::nullopt));
+  ASSERT_TRUE(queue_->Requeue(std::vector<std::int64_t>{job.id}));
+  job = MustClaim("r", "w1");
+  auto running = queue_->Attempts(job.id).value();
+  ASSERT_EQ(running.size(), 2u);
+  EXPECT_EQ(running[1].outcome, AttemptOutcome::Running);
+  EXPECT_EQ(running[1].Duration(), 0ms);
+  ASSERT_TRUE(queue_->Succeed(job.id, "w1").value());
+  const auto attempts = queue_->Attempts(job.id).value();
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].outcome, AttemptOutcome::Dead);
+  EXPECT_EQ(attempts[0].error, "first failure");
+  EXPECT_EQ(attempts[1].number, 1);
+  EXPECT_EQ(attempts[1].outcome, AttemptOutcome::Succeeded);
+  EXPECT_EQ(attempts[1].error, "");
+}
+
+TEST_F(SqliteQueueTest, AnExpiredLeaseIsRecordedAsTheAttemptsOutcome) {
+  ASSERT_EQ(Enqueue({JobFor("r", "a", 3)}), 1);
+  const Job job = MustClaim("r", "w1", 10ms);
+  std::this_thread::sleep_for(30ms);
+  ASSERT_EQ(queue_->RecoverExpiredLeases().value(), 1);
+  const auto attempts = queue_->Attempts(job.id).value();
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].outcome, AttemptOutcome::LeaseExpired);
+  EXPECT_NE(attempts[0].error.find("lease expired"), std::string::npos);
+}
+
+TEST_F(SqliteQueueTest, AttemptsOfAMissingJobIsNotFound) {
+  auto attempts = queue_->Attempts(42);
+  ASSERT_FALSE(attempts);
+  EXPECT_EQ(attempts.error().code, ErrorCode::NotFound);
+}
+
+TEST_F(SqliteQueueTest, PurgeDeletesOnlyOldJobsOfTheStateWithTheirHistory) {
+  ASSERT_EQ(Enqueue({JobFor("r", "old", 1), JobFor("r", "new", 1), JobFor("r", "ok", 1)}), 3);
+  const Job old_job = MustClaim("r", "w1");
+  ASSERT_TRUE(queue_->FailAttempt(old_job.id, "w1", "bad", std::nullopt));
+  std::this_thread::sleep_for(60ms);
+  const Job new_job = MustClaim("r", "w1");
+  ASSERT_TRUE(queue_->FailAttempt(new_job.id, "w1", "bad", std::nullopt));
+  const Job ok = MustClaim("r", "w1");
+  ASSERT_TRUE(queue_->Succeed(ok.id, "w1").value());
+
+  auto purged = queue_->Purge(JobState::Dead, 40ms);
+  ASSERT_TRUE(purged) << purged.error().ToString();
+  EXPECT_EQ(*purged, 1);
+  EXPECT_EQ(queue_->Get(old_job.id).error().code, ErrorCode::NotFound);
+  EXPECT_EQ(MustGet(new_job.id).state, JobState::Dead);
+  EXPECT_EQ(MustGet(ok.id).state, JobState::Succeeded);
+  // The purged event is a new job if it comes again.
+  EXPECT_EQ(Enqueue({JobFor("r", "old", 1)}), 1);
+  const Job again = MustClaim("r", "w1");
+  EXPECT_EQ(queue_->Attempts(again.id).value().size(), 1u);
+}
+
+TEST_F(SqliteQueueTest, PurgeOfJobsStillOwedWorkIsInvalidArgument) {
+  for (JobState state : {JobState::Pending, JobState::Running, JobState::Failed}) {
+    auto purged = queue_->Purge(state, 0ms);
+    ASSERT_FALSE(purged);
+    EXPECT_EQ(purged.error().code, ErrorCode::InvalidArgument);
+  }
+}
+
 TEST(MakeQueue, RejectsOtherSchemesWithoutLeakingSecrets) {
   auto queue = MakeQueue("amqp://user:s3cret@127.0.0.1:5672/%2f?queue=sluice");
   ASSERT_FALSE(queue);

@@ -30,6 +30,13 @@ struct QueueStats {
 /// Durable job queue. All methods are thread-safe and safe across processes sharing the queue.
 /// `owner` identifies the claiming worker; completions from a worker that lost its lease are
 /// ignored (the job already belongs to someone else).
+///
+/// Every backend implements the job life cycle (Enqueue, ClaimBatch, ExtendLeases, SucceedBatch,
+/// FailAttempt, Release, RecoverExpiredLeases). A broker backend (`amqp://`), whose jobs live in
+/// messages rather than rows, may answer Unsupported from the inspection and dead-letter methods
+/// (List, Get, Attempts, Requeue, Purge, Stats) where the broker cannot do them; `sqlite://`
+/// implements them all. The attempt history, which `sqlite://` keeps in a table, may live in
+/// message headers instead.
 class Queue {
  public:
   virtual ~Queue() = default;
@@ -82,6 +89,15 @@ class Queue {
   /// does not exist; a running or succeeded job is InvalidArgument), or all dead jobs when `ids`
   /// is empty. Returns the ids requeued.
   virtual Result<std::vector<std::int64_t>> Requeue(std::span<const std::int64_t> ids) = 0;
+
+  /// Every attempt of job `id`, oldest first (including those before a Requeue). Empty for a job
+  /// never claimed; NotFound when the job does not exist. Unsupported on backends without history.
+  virtual Result<std::vector<Attempt>> Attempts(std::int64_t id) = 0;
+
+  /// Deletes the jobs in `state` (Dead or Succeeded; others are InvalidArgument, since they are
+  /// still owed work) last updated more than `older_than` ago, with their attempt history.
+  /// Returns how many were deleted. An event whose job was purged is a new job if it comes again.
+  virtual Result<int> Purge(JobState state, std::chrono::milliseconds older_than) = 0;
 
   /// Counts by state and the next wake-up time, over the jobs of `routes` (all when empty).
   virtual Result<QueueStats> Stats(std::span<const std::string> routes = {}) = 0;

@@ -1,6 +1,7 @@
 // The embedded sqlite:// queue. One table of jobs; a partial index over the ready jobs of each
 // route keeps Claim O(log n) however many succeeded jobs accumulate, and a second one over
-// running jobs keeps lease recovery cheap.
+// running jobs keeps lease recovery cheap. A second table keeps every attempt of every job (who,
+// when, how long, how it ended), which `sluice dlq show` and `sluice status` read.
 
 #include <algorithm>
 #include <mutex>
@@ -44,6 +45,17 @@ CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (route, not_before_ms)
   WHERE state IN ('pending', 'failed');
 CREATE INDEX IF NOT EXISTS jobs_running ON jobs (lease_expires_ms) WHERE state = 'running';
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
+CREATE TABLE IF NOT EXISTS attempts (
+  job_id     INTEGER NOT NULL,
+  number     INTEGER NOT NULL,
+  owner      TEXT    NOT NULL,
+  started_ms INTEGER NOT NULL,
+  ended_ms   INTEGER NOT NULL DEFAULT 0,
+  outcome    TEXT    NOT NULL DEFAULT 'running',
+  error      TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS attempts_job ON attempts (job_id);
+CREATE INDEX IF NOT EXISTS attempts_ended ON attempts (ended_ms);
 )sql";
 
 constexpr const char* kColumns =
@@ -103,12 +115,26 @@ class SqliteQueue final : public Queue {
     claim->Bind(4, route);
     claim->Bind(5, static_cast<std::int64_t>(std::max(max_jobs, 1)));
     std::vector<Job> jobs;
-    while (true) {
-      SLUICE_ASSIGN_OR_RETURN(bool row, claim->Step());
-      if (!row) break;
-      SLUICE_ASSIGN_OR_RETURN(Job job, ReadJob(*claim));
-      jobs.push_back(std::move(job));
-    }
+    SLUICE_RETURN_IF_ERROR(InTransaction(*db_, [&]() -> Status {
+      while (true) {
+        SLUICE_ASSIGN_OR_RETURN(bool row, claim->Step());
+        if (!row) break;
+        SLUICE_ASSIGN_OR_RETURN(Job job, ReadJob(*claim));
+        jobs.push_back(std::move(job));
+      }
+      SLUICE_ASSIGN_OR_RETURN(
+          SqliteStatement * attempt,
+          db_->Prepare("INSERT INTO attempts (job_id, number, owner, started_ms) VALUES (?, ?, ?, ?)"));
+      for (const Job& job : jobs) {
+        attempt->Reset();
+        attempt->Bind(1, job.id);
+        attempt->Bind(2, static_cast<std::int64_t>(job.attempts));
+        attempt->Bind(3, owner);
+        attempt->Bind(4, now);
+        SLUICE_RETURN_IF_ERROR(attempt->Run());
+      }
+      return Ok();
+    }));
     // RETURNING gives rows in no particular order; hand them out oldest first.
     std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) {
       return a.not_before < b.not_before || (a.not_before == b.not_before && a.id < b.id);
@@ -152,7 +178,9 @@ class SqliteQueue final : public Queue {
         done->Bind(2, id);
         done->Bind(3, owner);
         SLUICE_RETURN_IF_ERROR(done->Run());
-        done_count += static_cast<int>(db_->Changes());
+        if (db_->Changes() == 0) continue;
+        ++done_count;
+        SLUICE_RETURN_IF_ERROR(EndAttemptLocked(id, owner, now, AttemptOutcome::Succeeded, ""));
       }
       return Ok();
     }));
@@ -164,22 +192,29 @@ class SqliteQueue final : public Queue {
       std::optional<std::chrono::milliseconds> retry_after) override {
     std::lock_guard lock(mutex_);
     const std::int64_t now = NowMs();
-    SLUICE_ASSIGN_OR_RETURN(
-        SqliteStatement * fail,
-        db_->Prepare("UPDATE jobs SET state = CASE WHEN ?1 < 0 OR attempts >= max_attempts "
-                     "THEN 'dead' ELSE 'failed' END, not_before_ms = ?2 + max(?1, 0), "
-                     "lease_owner = NULL, lease_expires_ms = 0, last_error = ?3, updated_ms = ?2 "
-                     "WHERE id = ?4 AND lease_owner = ?5 AND state = 'running' RETURNING state"));
-    fail->Bind(1, retry_after ? static_cast<std::int64_t>(retry_after->count()) : std::int64_t{-1});
-    fail->Bind(2, now);
-    fail->Bind(3, error);
-    fail->Bind(4, id);
-    fail->Bind(5, owner);
-    SLUICE_ASSIGN_OR_RETURN(bool row, fail->Step());
-    if (!row) return std::optional<JobState>();
-    SLUICE_ASSIGN_OR_RETURN(JobState state, ParseJobState(fail->Text(0)));
-    SLUICE_RETURN_IF_ERROR(fail->Run());
-    return std::optional<JobState>(state);
+    std::optional<JobState> result;
+    SLUICE_RETURN_IF_ERROR(InTransaction(*db_, [&]() -> Status {
+      SLUICE_ASSIGN_OR_RETURN(
+          SqliteStatement * fail,
+          db_->Prepare("UPDATE jobs SET state = CASE WHEN ?1 < 0 OR attempts >= max_attempts "
+                       "THEN 'dead' ELSE 'failed' END, not_before_ms = ?2 + max(?1, 0), "
+                       "lease_owner = NULL, lease_expires_ms = 0, last_error = ?3, updated_ms = ?2 "
+                       "WHERE id = ?4 AND lease_owner = ?5 AND state = 'running' RETURNING state"));
+      fail->Bind(1, retry_after ? static_cast<std::int64_t>(retry_after->count()) : std::int64_t{-1});
+      fail->Bind(2, now);
+      fail->Bind(3, error);
+      fail->Bind(4, id);
+      fail->Bind(5, owner);
+      SLUICE_ASSIGN_OR_RETURN(bool row, fail->Step());
+      if (!row) return Ok();
+      SLUICE_ASSIGN_OR_RETURN(JobState state, ParseJobState(fail->Text(0)));
+      SLUICE_RETURN_IF_ERROR(fail->Run());
+      result = state;
+      return EndAttemptLocked(
+          id, owner, now, state == JobState::Dead ? AttemptOutcome::Dead : AttemptOutcome::Failed,
+          error);
+    }));
+    return result;
   }
 
   Status Release(std::int64_t id, std::string_view owner) override {
@@ -189,10 +224,15 @@ class SqliteQueue final : public Queue {
         db_->Prepare("UPDATE jobs SET state = 'pending', attempts = max(attempts - 1, 0), "
                      "lease_owner = NULL, lease_expires_ms = 0, updated_ms = ?1, not_before_ms = ?1 "
                      "WHERE id = ?2 AND lease_owner = ?3 AND state = 'running'"));
-    release->Bind(1, NowMs());
-    release->Bind(2, id);
-    release->Bind(3, owner);
-    return release->Run();
+    const std::int64_t now = NowMs();
+    return InTransaction(*db_, [&]() -> Status {
+      release->Bind(1, now);
+      release->Bind(2, id);
+      release->Bind(3, owner);
+      SLUICE_RETURN_IF_ERROR(release->Run());
+      if (db_->Changes() == 0) return Ok();
+      return EndAttemptLocked(id, owner, now, AttemptOutcome::Released, "");
+    });
   }
 
   Result<int> RecoverExpiredLeases() override {
@@ -205,9 +245,22 @@ class SqliteQueue final : public Queue {
                      "during attempt ' || attempts, lease_owner = NULL, lease_expires_ms = 0, "
                      "not_before_ms = ?1, updated_ms = ?1 "
                      "WHERE state = 'running' AND lease_expires_ms <= ?1"));
-    recover->Bind(1, now);
-    SLUICE_RETURN_IF_ERROR(recover->Run());
-    return static_cast<int>(db_->Changes());
+    int recovered = 0;
+    SLUICE_RETURN_IF_ERROR(InTransaction(*db_, [&]() -> Status {
+      SLUICE_ASSIGN_OR_RETURN(
+          SqliteStatement * end,
+          db_->Prepare("UPDATE attempts SET ended_ms = ?1, outcome = 'lease expired', error = "
+                       "'lease expired: the worker stopped during the attempt' WHERE outcome = "
+                       "'running' AND job_id IN (SELECT id FROM jobs WHERE state = 'running' "
+                       "AND lease_expires_ms <= ?1)"));
+      end->Bind(1, now);
+      SLUICE_RETURN_IF_ERROR(end->Run());
+      recover->Bind(1, now);
+      SLUICE_RETURN_IF_ERROR(recover->Run());
+      recovered = static_cast<int>(db_->Changes());
+      return Ok();
+    }));
+    return recovered;
   }
 
   Result<std::vector<Job>> List(std::optional<JobState> state, int limit) override {
@@ -268,6 +321,59 @@ class SqliteQueue final : public Queue {
     return requeued;
   }
 
+  Result<std::vector<Attempt>> Attempts(std::int64_t id) override {
+    std::lock_guard lock(mutex_);
+    SLUICE_RETURN_IF_ERROR(GetLocked(id));
+    SLUICE_ASSIGN_OR_RETURN(
+        SqliteStatement * select,
+        db_->Prepare("SELECT job_id, number, owner, started_ms, ended_ms, outcome, error "
+                     "FROM attempts WHERE job_id = ? ORDER BY rowid"));
+    select->Bind(1, id);
+    std::vector<Attempt> attempts;
+    while (true) {
+      SLUICE_ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) break;
+      Attempt attempt;
+      attempt.job_id = select->Int(0);
+      attempt.number = static_cast<int>(select->Int(1));
+      attempt.owner = select->Text(2);
+      attempt.started = FromMs(select->Int(3));
+      attempt.ended = FromMs(select->Int(4));
+      SLUICE_ASSIGN_OR_RETURN(attempt.outcome, ParseAttemptOutcome(select->Text(5)));
+      attempt.error = select->Text(6);
+      attempts.push_back(std::move(attempt));
+    }
+    return attempts;
+  }
+
+  Result<int> Purge(JobState state, std::chrono::milliseconds older_than) override {
+    if (state != JobState::Dead && state != JobState::Succeeded) {
+      return Fail(ErrorCode::InvalidArgument,
+                  fmt::format("only dead or succeeded jobs can be purged, not {} ones", ToString(state)),
+                  "sqlite queue");
+    }
+    std::lock_guard lock(mutex_);
+    const std::int64_t cutoff = NowMs() - older_than.count();
+    int purged = 0;
+    SLUICE_RETURN_IF_ERROR(InTransaction(*db_, [&]() -> Status {
+      SLUICE_ASSIGN_OR_RETURN(
+          SqliteStatement * history,
+          db_->Prepare("DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE state = ?1 "
+                       "AND updated_ms < ?2)"));
+      history->Bind(1, ToString(state));
+      history->Bind(2, cutoff);
+      SLUICE_RETURN_IF_ERROR(history->Run());
+      SLUICE_ASSIGN_OR_RETURN(SqliteStatement * jobs,
+                              db_->Prepare("DELETE FROM jobs WHERE state = ?1 AND updated_ms < ?2"));
+      jobs->Bind(1, ToString(state));
+      jobs->Bind(2, cutoff);
+      SLUICE_RETURN_IF_ERROR(jobs->Run());
+      purged = static_cast<int>(db_->Changes());
+      return Ok();
+    }));
+    return purged;
+  }
+
   Result<QueueStats> Stats(std::span<const std::string> routes) override {
     std::lock_guard lock(mutex_);
     QueueStats stats;
@@ -306,6 +412,21 @@ class SqliteQueue final : public Queue {
   }
 
  private:
+  // Closes the running attempt of job `id` held by `owner`.
+  Status EndAttemptLocked(std::int64_t id, std::string_view owner, std::int64_t now,
+                          AttemptOutcome outcome, std::string_view error) {
+    SLUICE_ASSIGN_OR_RETURN(
+        SqliteStatement * end,
+        db_->Prepare("UPDATE attempts SET ended_ms = ?1, outcome = ?2, error = ?3 "
+                     "WHERE job_id = ?4 AND owner = ?5 AND outcome = 'running'"));
+    end->Bind(1, now);
+    end->Bind(2, ToString(outcome));
+    end->Bind(3, error);
+    end->Bind(4, id);
+    end->Bind(5, owner);
+    return end->Run();
+  }
+
   Result<Job> GetLocked(std::int64_t id) {
     SLUICE_ASSIGN_OR_RETURN(SqliteStatement * select,
                             db_->Prepare(fmt::format("SELECT {} FROM jobs WHERE id = ?", kColumns)));
