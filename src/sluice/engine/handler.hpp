@@ -43,15 +43,19 @@ struct Outcome {
 /// Used by one thread (the one running the job).
 class HandlerContext {
  public:
+  /// `cancelled` is the engine's shutdown flag and `deadline_passed` the flag the engine's
+  /// watchdog sets when `deadline` passes; either may be null. Both must outlive the context.
   HandlerContext(std::string route, std::string job_id,
                  std::chrono::steady_clock::time_point deadline,
-                 const std::atomic<bool>* cancelled);
+                 const std::atomic<bool>* cancelled,
+                 const std::atomic<bool>* deadline_passed = nullptr);
 
   [[nodiscard]] const std::string& Route() const { return route_; }
   [[nodiscard]] const std::string& JobId() const { return job_id_; }
   /// When the attempt must end; a handler doing long work checks it between steps.
   [[nodiscard]] std::chrono::steady_clock::time_point Deadline() const { return deadline_; }
-  /// True once shutdown or the deadline asks the handler to stop; it should return Cancelled.
+  /// True once shutdown or the deadline (the route's `timeout`) asks the handler to stop; it
+  /// should return Cancelled (the engine turns that into Timeout when the deadline passed).
   [[nodiscard]] bool Cancelled() const;
   /// Queues a follow-on event (routed after the job succeeds).
   void Emit(Event event) { emitted_.push_back(std::move(event)); }
@@ -63,6 +67,7 @@ class HandlerContext {
   std::string job_id_;
   std::chrono::steady_clock::time_point deadline_;
   const std::atomic<bool>* cancelled_;
+  const std::atomic<bool>* deadline_passed_;
   std::vector<Event> emitted_;
 };
 
