@@ -280,6 +280,15 @@ struct Engine::Impl {
         return false;
       }
     }
+    if (!job.event.sequencer.empty() && !job.newest_sequencer.empty() &&
+        CompareSequencers(job.event.sequencer, job.newest_sequencer) < 0) {
+      // A newer event of this key was enqueued: its job ran or will run after this one, and this
+      // older event must not overwrite its result (S3 event ordering, AWS S3 User Guide).
+      spdlog::info("superseded by sequencer {} (this event's is {}): skipped",
+                   job.newest_sequencer, job.event.sequencer);
+      ++succeeded;
+      return true;
+    }
     const auto started = SteadyClock::now();
     const auto deadline = started + (rc.timeout.count() > 0 ? rc.timeout : kNoDeadline);
     std::atomic<bool> deadline_passed{false};

@@ -35,6 +35,10 @@ struct Job {
   std::chrono::system_clock::time_point not_before;     ///< earliest next attempt
   std::chrono::system_clock::time_point lease_expires;  ///< running jobs only
   std::string last_error;
+  /// Filled by ClaimBatch for events with a sequencer: the newest sequencer enqueued so far for
+  /// this route + store + key. When it is newer than the event's own, a later event of the key is
+  /// (or was) processed and this one must not overwrite its result. Empty when unknown.
+  std::string newest_sequencer;
   std::chrono::system_clock::time_point created;
   std::chrono::system_clock::time_point updated;
 };

@@ -329,6 +329,88 @@ TEST_F(EngineTest, AnAttemptPastTheRouteTimeoutIsCancelledAndFailsAsARetryableTi
   EXPECT_EQ(attempts[1].outcome, AttemptOutcome::Succeeded);
 }
 
+Event Notification(const std::string& key, const std::string& etag, const std::string& sequencer) {
+  Event event;
+  event.kind = "ObjectCreated:Put";
+  event.store = "in";
+  event.key = key;
+  event.etag = etag;
+  event.sequencer = sequencer;
+  event.time = std::chrono::system_clock::now();
+  return event;
+}
+
+// The handler's "output" for a key: the ETag of the last event it processed.
+struct Outputs {
+  std::mutex mutex;
+  std::map<std::string, std::string> last;
+  std::map<std::string, int> running;
+  int max_running_per_key = 0;
+};
+
+Probe::Behaviour WriteOutput(Outputs& outputs, std::chrono::milliseconds work = 0ms) {
+  return [&outputs, work](const Event& event, HandlerContext&, int) -> Result<Outcome> {
+    {
+      std::lock_guard lock(outputs.mutex);
+      outputs.max_running_per_key = std::max(outputs.max_running_per_key, ++outputs.running[event.key]);
+    }
+    std::this_thread::sleep_for(work);
+    std::lock_guard lock(outputs.mutex);
+    outputs.last[event.key] = event.etag;
+    --outputs.running[event.key];
+    return Outcome{1, 0, "wrote " + event.etag};
+  };
+}
+
+TEST_F(EngineTest, DuplicateAndOutOfOrderNotificationsForOneKeyLeaveTheNewestVersionsOutput) {
+  Outputs outputs;
+  probe_->behaviour = WriteOutput(outputs);
+  ASSERT_NO_FATAL_FAILURE(Open());
+  const std::string key = "summary2/ERR1.summary";
+  // v3 is the newest; its notification arrives twice, and before v1's and v2's.
+  ASSERT_EQ(engine_->Submit({Notification(key, "v3", "0055AED6DCD90281E7"),
+                             Notification(key, "v3", "0055AED6DCD90281E7"),
+                             Notification(key, "v1", "0055AED6DCD90281E5"),
+                             Notification(key, "v2", "0055AED6DCD90281E6")}).value(),
+            3);
+  RunReport report = engine_->Drain().value();
+  EXPECT_EQ(report.succeeded, 3);
+  EXPECT_EQ(outputs.last[key], "v3");
+  EXPECT_EQ(probe_->Calls(key), 1);  // v1 and v2 were superseded without running
+
+  // A late, older notification after v3 was processed changes nothing either.
+  ASSERT_EQ(engine_->Submit({Notification(key, "v0", "0055AED6DCD902")}).value(), 1);
+  report = engine_->Drain().value();
+  EXPECT_EQ(report.succeeded, 1);
+  EXPECT_EQ(outputs.last[key], "v3");
+  EXPECT_EQ(probe_->Calls(key), 1);
+
+  // A newer one runs.
+  ASSERT_EQ(engine_->Submit({Notification(key, "v4", "0055AED6DCD90281E8")}).value(), 1);
+  ASSERT_TRUE(engine_->Drain());
+  EXPECT_EQ(outputs.last[key], "v4");
+}
+
+TEST_F(EngineTest, ANewerEventOfAKeyWaitsForTheRunningOlderOneSoItsOutputIsWrittenLast) {
+  Outputs outputs;
+  const std::string key = "summary2/ERR1.summary";
+  std::atomic<bool> submitted{false};
+  const auto write = WriteOutput(outputs, 150ms);
+  probe_->behaviour = [&, write](const Event& event, HandlerContext& context, int call) -> Result<Outcome> {
+    if (event.etag == "v1" && !submitted.exchange(true)) {
+      // v2 is notified while v1 is being processed; free workers are idle.
+      EXPECT_EQ(engine_->Submit({Notification(key, "v2", "0055AED6DCD90281E6")}).value(), 1);
+    }
+    return write(event, context, call);
+  };
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_EQ(engine_->Submit({Notification(key, "v1", "0055AED6DCD90281E5")}).value(), 1);
+  const RunReport report = engine_->Drain().value();
+  EXPECT_EQ(report.succeeded, 2);
+  EXPECT_EQ(outputs.max_running_per_key, 1);
+  EXPECT_EQ(outputs.last[key], "v2");
+}
+
 TEST(RouteConfig, MaxEventAgeAndTimeoutMustBePositiveDurations) {
   const auto parse = [](std::string_view keys) {
     return ParseConfig(fmt::format(R"toml(

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/tables/sqlite_db.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sluice {
@@ -609,6 +610,78 @@ TEST_F(SqliteQueueTest, PurgeOfJobsStillOwedWorkIsInvalidArgument) {
     ASSERT_FALSE(purged);
     EXPECT_EQ(purged.error().code, ErrorCode::InvalidArgument);
   }
+}
+
+TEST(CompareSequencers, RightPadsTheShorterWithZerosThenComparesLexicographically) {
+  EXPECT_LT(CompareSequencers("0055AED6DCD90281E5", "0055AED6DCD90281E6"), 0);
+  EXPECT_GT(CompareSequencers("0055AED6DCD90281E6", "0055AED6DCD90281E5"), 0);
+  EXPECT_EQ(CompareSequencers("0055AED6DCD9028", "0055AED6DCD9028000"), 0);  // padding
+  EXPECT_LT(CompareSequencers("0055AED6DCD9028", "0055AED6DCD90281"), 0);
+  // Shorter but larger at a shared position is newer: no numeric comparison of lengths.
+  EXPECT_GT(CompareSequencers("0056", "0055FFFFFFFFFFFF"), 0);
+  EXPECT_EQ(CompareSequencers("00ab", "00AB"), 0);
+}
+
+NewJob SequencedJob(const std::string& route, const std::string& key, const std::string& etag,
+                    const std::string& sequencer) {
+  NewJob job = JobFor(route, key, 3, etag);
+  job.event.sequencer = sequencer;
+  job.dedupe_key = DedupeKey(route, job.event);
+  return job;
+}
+
+TEST_F(SqliteQueueTest, ClaimedJobsCarryTheNewestSequencerEnqueuedForTheirKey) {
+  ASSERT_EQ(Enqueue({SequencedJob("r", "a", "v2", "0055B2"), SequencedJob("r", "a", "v1", "0055A1"),
+                     SequencedJob("r", "b", "v1", "0055A1"), SequencedJob("other", "a", "v0", "0055")}),
+            4);
+  auto claimed = queue_->ClaimBatch("r", "w1", 30s, 10);
+  ASSERT_TRUE(claimed) << claimed.error().ToString();
+  // The two jobs of "a" may share a batch (run one after the other by its worker) or not.
+  for (const Job& job : *claimed) {
+    if (job.event.key == "a") {
+      EXPECT_EQ(job.newest_sequencer, "0055B2") << job.event.etag;
+    } else {
+      EXPECT_EQ(job.newest_sequencer, "0055A1");
+    }
+  }
+  const Job other = MustClaim("other", "w1");
+  EXPECT_EQ(other.newest_sequencer, "0055");  // per route
+}
+
+TEST_F(SqliteQueueTest, AJobIsNotClaimedWhileAnotherJobOfItsRouteAndKeyRuns) {
+  ASSERT_EQ(Enqueue({JobFor("r", "a", 3, "v1")}), 1);
+  const Job first = MustClaim("r", "w1");
+  ASSERT_EQ(Enqueue({JobFor("r", "a", 3, "v2"), JobFor("r", "b", 3, "v1"), JobFor("s", "a", 3, "v1")}), 3);
+  const Job b = MustClaim("r", "w2");
+  EXPECT_EQ(b.event.key, "b");
+  EXPECT_TRUE(NothingToClaim("r", "w2"));  // "a" v2 waits for "a" v1
+  EXPECT_EQ(MustClaim("s", "w2").event.key, "a");  // another route's job of the key is independent
+  ASSERT_TRUE(queue_->Succeed(first.id, "w1").value());
+  const Job second = MustClaim("r", "w2");
+  EXPECT_EQ(second.event.key, "a");
+  EXPECT_EQ(second.event.etag, "v2");
+}
+
+TEST(SqliteQueueMigration, AQueueCreatedBeforeTheObjectColumnOpensAndKeepsItsJobs) {
+  TempDir dir;
+  {
+    auto db = SqliteDb::Open(dir / "queue.db").value();
+    ASSERT_TRUE(db->Exec(
+        "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, route TEXT NOT NULL, dedupe_key "
+        "TEXT NOT NULL UNIQUE, event TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL "
+        "DEFAULT 0, max_attempts INTEGER NOT NULL DEFAULT 1, not_before_ms INTEGER NOT NULL, "
+        "lease_owner TEXT, lease_expires_ms INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL "
+        "DEFAULT '', created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+        "INSERT INTO jobs (route, dedupe_key, event, state, not_before_ms, created_ms, updated_ms) "
+        "VALUES ('r', 'k', '{\"kind\":\"ObjectCreated:Put\",\"store\":\"in\",\"key\":\"a\"}', "
+        "'pending', 0, 0, 0);"));
+  }
+  auto queue = MakeQueue("sqlite://" + (dir / "queue.db").string());
+  ASSERT_TRUE(queue) << queue.error().ToString();
+  auto claimed = (*queue)->Claim("r", "w1", 30s);
+  ASSERT_TRUE(claimed) << claimed.error().ToString();
+  ASSERT_TRUE(claimed->has_value());
+  EXPECT_EQ((*claimed)->event.key, "a");
 }
 
 TEST(MakeQueue, RejectsOtherSchemesWithoutLeakingSecrets) {

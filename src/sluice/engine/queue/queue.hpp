@@ -41,12 +41,17 @@ class Queue {
  public:
   virtual ~Queue() = default;
 
-  /// Adds jobs; one whose dedupe key is already present (in any state) is skipped.
-  /// Returns how many were new. Errors: Transient (busy), Internal.
+  /// Adds jobs; one whose dedupe key is already present (in any state) is skipped. Remembers, per
+  /// route + store + key, the newest event sequencer enqueued (CompareSequencers), for
+  /// Job::newest_sequencer. Returns how many were new. Errors: Transient (busy), Internal.
   virtual Result<int> Enqueue(std::span<const NewJob> jobs) = 0;
 
   /// Claims up to `max_jobs` ready jobs of `route` (pending, or failed with their backoff elapsed),
   /// oldest first, for `lease`; each one's attempts count goes up by one. Empty when none is ready.
+  /// A job is not claimed while another job of the same route + store + key is running, so the
+  /// results for one key are written one after the other; each claimed job carries the newest
+  /// sequencer of its key (Job::newest_sequencer). A backend that cannot keep that order across
+  /// workers documents it and leaves newest_sequencer empty.
   virtual Result<std::vector<Job>> ClaimBatch(std::string_view route, std::string_view owner,
                                               std::chrono::milliseconds lease, int max_jobs) = 0;
 

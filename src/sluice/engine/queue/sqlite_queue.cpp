@@ -25,7 +25,7 @@ Clock::time_point FromMs(std::int64_t ms) {
   return Clock::time_point(std::chrono::milliseconds(ms));
 }
 
-constexpr const char* kSchema = R"sql(
+constexpr const char* kJobsTable = R"sql(
 CREATE TABLE IF NOT EXISTS jobs (
   id               INTEGER PRIMARY KEY AUTOINCREMENT,
   route            TEXT    NOT NULL,
@@ -39,12 +39,20 @@ CREATE TABLE IF NOT EXISTS jobs (
   lease_expires_ms INTEGER NOT NULL DEFAULT 0,
   last_error       TEXT    NOT NULL DEFAULT '',
   created_ms       INTEGER NOT NULL,
-  updated_ms       INTEGER NOT NULL
+  updated_ms       INTEGER NOT NULL,
+  object           TEXT    NOT NULL DEFAULT ''
 );
+)sql";
+
+// The store + key part of a job's identity: jobs of one route and object never run at once.
+std::string ObjectOf(const Event& event) { return event.store + '\x1f' + event.key; }
+
+constexpr const char* kSchema = R"sql(
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (route, not_before_ms)
   WHERE state IN ('pending', 'failed');
 CREATE INDEX IF NOT EXISTS jobs_running ON jobs (lease_expires_ms) WHERE state = 'running';
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
+CREATE INDEX IF NOT EXISTS jobs_running_object ON jobs (route, object) WHERE state = 'running';
 CREATE TABLE IF NOT EXISTS attempts (
   job_id     INTEGER NOT NULL,
   number     INTEGER NOT NULL,
@@ -53,6 +61,12 @@ CREATE TABLE IF NOT EXISTS attempts (
   ended_ms   INTEGER NOT NULL DEFAULT 0,
   outcome    TEXT    NOT NULL DEFAULT 'running',
   error      TEXT    NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS sequencers (
+  route     TEXT NOT NULL,
+  object    TEXT NOT NULL,
+  sequencer TEXT NOT NULL,
+  PRIMARY KEY (route, object)
 );
 CREATE INDEX IF NOT EXISTS attempts_job ON attempts (job_id);
 CREATE INDEX IF NOT EXISTS attempts_ended ON attempts (ended_ms);
@@ -68,6 +82,16 @@ class SqliteQueue final : public Queue {
 
   Status Init() {
     std::lock_guard lock(mutex_);
+    // Queues created before the `object` column (store + key, for per-key ordering) gain it here.
+    SLUICE_RETURN_IF_ERROR(db_->Exec(kJobsTable));
+    SLUICE_ASSIGN_OR_RETURN(SqliteStatement * columns,
+                            db_->Prepare("SELECT count(*) FROM pragma_table_info('jobs') WHERE name = 'object'"));
+    SLUICE_ASSIGN_OR_RETURN(bool row, columns->Step());
+    const bool has_object = row && columns->Int(0) > 0;
+    SLUICE_RETURN_IF_ERROR(columns->Run());
+    if (!has_object) {
+      SLUICE_RETURN_IF_ERROR(db_->Exec("ALTER TABLE jobs ADD COLUMN object TEXT NOT NULL DEFAULT ''"));
+    }
     return db_->Exec(kSchema);
   }
 
@@ -79,9 +103,12 @@ class SqliteQueue final : public Queue {
       SLUICE_ASSIGN_OR_RETURN(
           SqliteStatement * insert,
           db_->Prepare("INSERT OR IGNORE INTO jobs (route, dedupe_key, event, state, max_attempts, "
-                       "not_before_ms, created_ms, updated_ms) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)"));
+                       "not_before_ms, created_ms, updated_ms, object) "
+                       "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)"));
       for (const auto& job : jobs) {
+        if (!job.event.sequencer.empty()) SLUICE_RETURN_IF_ERROR(RememberSequencerLocked(job));
         insert->Reset();
+        insert->Bind(8, std::string_view(ObjectOf(job.event)));
         insert->Bind(1, std::string_view(job.route));
         insert->Bind(2, std::string_view(job.dedupe_key));
         insert->Bind(3, std::string_view(job.event.ToJson().dump()));
@@ -105,9 +132,11 @@ class SqliteQueue final : public Queue {
         SqliteStatement * claim,
         db_->Prepare(fmt::format(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?1, "
-            "lease_expires_ms = ?2, updated_ms = ?3 WHERE id IN (SELECT id FROM jobs "
-            "WHERE route = ?4 AND state IN ('pending', 'failed') AND not_before_ms <= ?3 "
-            "ORDER BY not_before_ms LIMIT ?5) RETURNING {}",
+            "lease_expires_ms = ?2, updated_ms = ?3 WHERE id IN (SELECT j.id FROM jobs AS j "
+            "WHERE j.route = ?4 AND j.state IN ('pending', 'failed') AND j.not_before_ms <= ?3 "
+            "AND NOT EXISTS (SELECT 1 FROM jobs AS r WHERE r.state = 'running' AND "
+            "r.route = j.route AND r.object = j.object) "
+            "ORDER BY j.not_before_ms LIMIT ?5) RETURNING {}",
             kColumns)));
     claim->Bind(1, owner);
     claim->Bind(2, now + lease.count());
@@ -125,7 +154,10 @@ class SqliteQueue final : public Queue {
       SLUICE_ASSIGN_OR_RETURN(
           SqliteStatement * attempt,
           db_->Prepare("INSERT INTO attempts (job_id, number, owner, started_ms) VALUES (?, ?, ?, ?)"));
-      for (const Job& job : jobs) {
+      for (Job& job : jobs) {
+        if (!job.event.sequencer.empty()) {
+          SLUICE_ASSIGN_OR_RETURN(job.newest_sequencer, NewestSequencerLocked(job.route, job.event));
+        }
         attempt->Reset();
         attempt->Bind(1, job.id);
         attempt->Bind(2, static_cast<std::int64_t>(job.attempts));
@@ -412,6 +444,32 @@ class SqliteQueue final : public Queue {
   }
 
  private:
+  Result<std::string> NewestSequencerLocked(const std::string& route, const Event& event) {
+    SLUICE_ASSIGN_OR_RETURN(
+        SqliteStatement * select,
+        db_->Prepare("SELECT sequencer FROM sequencers WHERE route = ? AND object = ?"));
+    select->Bind(1, std::string_view(route));
+    select->Bind(2, std::string_view(ObjectOf(event)));
+    SLUICE_ASSIGN_OR_RETURN(bool row, select->Step());
+    std::string sequencer = row ? select->Text(0) : std::string();
+    SLUICE_RETURN_IF_ERROR(select->Run());
+    return sequencer;
+  }
+
+  // Keeps the newest sequencer seen for the job's route + object (AWS's ordering rule, which SQL
+  // comparison cannot express: CompareSequencers).
+  Status RememberSequencerLocked(const NewJob& job) {
+    SLUICE_ASSIGN_OR_RETURN(std::string newest, NewestSequencerLocked(job.route, job.event));
+    if (!newest.empty() && CompareSequencers(job.event.sequencer, newest) <= 0) return Ok();
+    SLUICE_ASSIGN_OR_RETURN(
+        SqliteStatement * upsert,
+        db_->Prepare("INSERT OR REPLACE INTO sequencers (route, object, sequencer) VALUES (?, ?, ?)"));
+    upsert->Bind(1, std::string_view(job.route));
+    upsert->Bind(2, std::string_view(ObjectOf(job.event)));
+    upsert->Bind(3, std::string_view(job.event.sequencer));
+    return upsert->Run();
+  }
+
   // Closes the running attempt of job `id` held by `owner`.
   Status EndAttemptLocked(std::int64_t id, std::string_view owner, std::int64_t now,
                           AttemptOutcome outcome, std::string_view error) {
