@@ -478,6 +478,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(PipelineConfig config, const Handle
       return Fail(std::move(handler).error().WithContext(
           fmt::format("{}:{}: route '{}'", c.file.string(), route.line, route.name)));
     }
+    const std::string where = fmt::format("{}:{}: route '{}'", c.file.string(), route.line, route.name);
+    SLUICE_RETURN_IF_ERROR(CheckSelfTrigger(route, (*handler)->Outputs(), where));
     impl->routes.push_back(RouteRuntime{&route, std::move(*handler)});
     impl->route_names.push_back(route.name);
     if (route.timeout.count() > 0 && !impl->watchdog) impl->watchdog = std::make_unique<Watchdog>();

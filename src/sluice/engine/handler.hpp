@@ -71,6 +71,15 @@ class HandlerContext {
   std::vector<Event> emitted_;
 };
 
+/// Where a handler writes objects, as far as its options tell: every key it writes in `store`
+/// starts with `prefix` and ends with `suffix` (either empty when it may be anything). Engine::Open
+/// uses it to refuse a route whose outputs would trigger the route itself.
+struct OutputTarget {
+  std::string store;   ///< config store name
+  std::string prefix;  ///< key prefix of every object written, "" when unknown
+  std::string suffix;  ///< key suffix of every object written, "" when unknown
+};
+
 /// A handler instance, built once per route from its options. Handle() is called concurrently
 /// from up to the route's concurrency threads, so it must be thread-safe.
 class Handler {
@@ -80,6 +89,9 @@ class Handler {
   /// dead once attempts run out, or at once when not retryable), Transient/Throttled/Timeout
   /// (retried with backoff), Cancelled (released, not counted).
   virtual Result<Outcome> Handle(const Event& event, HandlerContext& context) = 0;
+  /// The object stores (and key shapes) it writes to; empty when it writes no objects. A handler
+  /// that writes objects must declare them, or the self-trigger check cannot see its loops.
+  [[nodiscard]] virtual std::vector<OutputTarget> Outputs() const { return {}; }
 };
 
 /// Builds a handler from a route's options; validates them strictly (unknown keys, references to
