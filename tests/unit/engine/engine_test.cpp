@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "sluice/core/config.hpp"
+#include "sluice/core/log.hpp"
 #include "sluice/store/memory/memory_store.hpp"
 #include "support/temp_dir.hpp"
 
@@ -409,6 +410,39 @@ TEST_F(EngineTest, ANewerEventOfAKeyWaitsForTheRunningOlderOneSoItsOutputIsWritt
   EXPECT_EQ(report.succeeded, 2);
   EXPECT_EQ(outputs.max_running_per_key, 1);
   EXPECT_EQ(outputs.last[key], "v2");
+}
+
+TEST_F(EngineTest, EveryLogLineOfAJobCarriesItsRouteJobIdAndKey) {
+  probe_->behaviour = [](const Event&, HandlerContext&, int call) -> Result<Outcome> {
+    spdlog::info("handler says hello on call {}", call);
+    if (call == 1) return Fail(ErrorCode::Transient, "connection reset");
+    return Outcome{};
+  };
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Put("summary2/ERR1.summary", "x");
+  const auto saved = spdlog::default_logger();
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(InitLogging(LogFormat::Json, "info"));
+  PassAndDrain();
+  spdlog::set_default_logger(saved);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  const std::string id = std::to_string(OnlyJobFor("summary2/ERR1.summary").id);
+  const std::string context =
+      R"("route":"summaries","job":")" + id + R"(","key":"summary2/ERR1.summary"})";
+  int job_lines = 0;
+  std::size_t start = 0;
+  while (start < log.size()) {
+    const std::size_t end = log.find('\n', start);
+    const std::string line = log.substr(start, end - start);
+    start = end == std::string::npos ? log.size() : end + 1;
+    // The handler's own lines and the engine's lines about the attempt.
+    if (line.find("handler says hello") != std::string::npos ||
+        line.find("attempt 1/3 failed") != std::string::npos) {
+      ++job_lines;
+      EXPECT_NE(line.find(context), std::string::npos) << line;
+    }
+  }
+  EXPECT_EQ(job_lines, 3) << log;
 }
 
 TEST(RouteConfig, MaxEventAgeAndTimeoutMustBePositiveDurations) {

@@ -612,6 +612,33 @@ TEST_F(SqliteQueueTest, PurgeOfJobsStillOwedWorkIsInvalidArgument) {
   }
 }
 
+TEST_F(SqliteQueueTest, OverviewGivesDepthByRouteRecentOutcomesAndTheLastErrorsNewestFirst) {
+  ASSERT_EQ(Enqueue({JobFor("r", "a", 2), JobFor("t", "b", 1), JobFor("s", "c", 1), JobFor("s", "d", 1)}), 4);
+  Job a = MustClaim("r", "w1");
+  ASSERT_TRUE(queue_->FailAttempt(a.id, "w1", "first error", 0ms));
+  a = MustClaim("r", "w1");
+  ASSERT_TRUE(queue_->Succeed(a.id, "w1").value());
+  const Job b = MustClaim("t", "w1");
+  std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(queue_->FailAttempt(b.id, "w1", "second error", std::nullopt));
+
+  auto overview = queue_->Overview(10);
+  ASSERT_TRUE(overview) << overview.error().ToString();
+  EXPECT_EQ(overview->depth["r"][JobState::Succeeded], 1);
+  EXPECT_EQ(overview->depth["r"].size(), 1u);
+  EXPECT_EQ(overview->depth["t"][JobState::Dead], 1);
+  EXPECT_EQ(overview->depth["s"][JobState::Pending], 2);
+  EXPECT_EQ(overview->last_minute.succeeded, 1);
+  EXPECT_EQ(overview->last_minute.dead, 1);
+  EXPECT_EQ(overview->last_minute.failed, 1);
+  EXPECT_EQ(overview->last_hour.succeeded, 1);
+  ASSERT_EQ(overview->last_errors.size(), 2u);
+  EXPECT_EQ(overview->last_errors[0].error, "second error");
+  EXPECT_EQ(overview->last_errors[0].job_id, b.id);
+  EXPECT_EQ(overview->last_errors[1].error, "first error");
+  EXPECT_EQ(queue_->Overview(1).value().last_errors.size(), 1u);
+}
+
 TEST(CompareSequencers, RightPadsTheShorterWithZerosThenComparesLexicographically) {
   EXPECT_LT(CompareSequencers("0055AED6DCD90281E5", "0055AED6DCD90281E6"), 0);
   EXPECT_GT(CompareSequencers("0055AED6DCD90281E6", "0055AED6DCD90281E5"), 0);

@@ -27,6 +27,21 @@ struct QueueStats {
   [[nodiscard]] std::int64_t Open() const;
 };
 
+/// Jobs that ended, and attempts that failed, in a time window (from the attempt history).
+struct OutcomeCounts {
+  std::int64_t succeeded = 0;  ///< attempts that succeeded (one per succeeded job)
+  std::int64_t dead = 0;       ///< jobs that went dead
+  std::int64_t failed = 0;     ///< failed attempts with a retry scheduled
+};
+
+/// What `sluice status` prints.
+struct QueueOverview {
+  std::map<std::string, std::map<JobState, std::int64_t>> depth;  ///< route → state → jobs
+  OutcomeCounts last_minute;
+  OutcomeCounts last_hour;
+  std::vector<Attempt> last_errors;  ///< the newest attempts that ended with an error, newest first
+};
+
 /// Durable job queue. All methods are thread-safe and safe across processes sharing the queue.
 /// `owner` identifies the claiming worker; completions from a worker that lost its lease are
 /// ignored (the job already belongs to someone else).
@@ -34,7 +49,7 @@ struct QueueStats {
 /// Every backend implements the job life cycle (Enqueue, ClaimBatch, ExtendLeases, SucceedBatch,
 /// FailAttempt, Release, RecoverExpiredLeases). A broker backend (`amqp://`), whose jobs live in
 /// messages rather than rows, may answer Unsupported from the inspection and dead-letter methods
-/// (List, Get, Attempts, Requeue, Purge, Stats) where the broker cannot do them; `sqlite://`
+/// (List, Get, Attempts, Requeue, Purge, Overview, Stats) where the broker cannot do them; `sqlite://`
 /// implements them all. The attempt history, which `sqlite://` keeps in a table, may live in
 /// message headers instead.
 class Queue {
@@ -103,6 +118,10 @@ class Queue {
   /// still owed work) last updated more than `older_than` ago, with their attempt history.
   /// Returns how many were deleted. An event whose job was purged is a new job if it comes again.
   virtual Result<int> Purge(JobState state, std::chrono::milliseconds older_than) = 0;
+
+  /// Depth by route and state, outcomes of the last minute and hour, and the `max_errors` newest
+  /// failed attempts. Unsupported on backends without history.
+  virtual Result<QueueOverview> Overview(int max_errors) = 0;
 
   /// Counts by state and the next wake-up time, over the jobs of `routes` (all when empty).
   virtual Result<QueueStats> Stats(std::span<const std::string> routes = {}) = 0;

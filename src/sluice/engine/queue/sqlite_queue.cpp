@@ -365,14 +365,7 @@ class SqliteQueue final : public Queue {
     while (true) {
       SLUICE_ASSIGN_OR_RETURN(bool row, select->Step());
       if (!row) break;
-      Attempt attempt;
-      attempt.job_id = select->Int(0);
-      attempt.number = static_cast<int>(select->Int(1));
-      attempt.owner = select->Text(2);
-      attempt.started = FromMs(select->Int(3));
-      attempt.ended = FromMs(select->Int(4));
-      SLUICE_ASSIGN_OR_RETURN(attempt.outcome, ParseAttemptOutcome(select->Text(5)));
-      attempt.error = select->Text(6);
+      SLUICE_ASSIGN_OR_RETURN(Attempt attempt, ReadAttempt(*select));
       attempts.push_back(std::move(attempt));
     }
     return attempts;
@@ -404,6 +397,51 @@ class SqliteQueue final : public Queue {
       return Ok();
     }));
     return purged;
+  }
+
+  Result<QueueOverview> Overview(int max_errors) override {
+    std::lock_guard lock(mutex_);
+    QueueOverview overview;
+    SLUICE_ASSIGN_OR_RETURN(
+        SqliteStatement * depth,
+        db_->Prepare("SELECT route, state, count(*) FROM jobs GROUP BY route, state"));
+    while (true) {
+      SLUICE_ASSIGN_OR_RETURN(bool row, depth->Step());
+      if (!row) break;
+      SLUICE_ASSIGN_OR_RETURN(JobState state, ParseJobState(depth->Text(1)));
+      overview.depth[depth->Text(0)][state] = depth->Int(2);
+    }
+    const std::int64_t now = NowMs();
+    SLUICE_ASSIGN_OR_RETURN(
+        SqliteStatement * rates,
+        db_->Prepare("SELECT outcome, sum(ended_ms >= ?1), count(*) FROM attempts "
+                     "WHERE ended_ms >= ?2 GROUP BY outcome"));
+    rates->Bind(1, now - 60'000);
+    rates->Bind(2, now - 3'600'000);
+    while (true) {
+      SLUICE_ASSIGN_OR_RETURN(bool row, rates->Step());
+      if (!row) break;
+      const std::string outcome = rates->Text(0);
+      std::int64_t OutcomeCounts::*field = nullptr;
+      if (outcome == ToString(AttemptOutcome::Succeeded)) field = &OutcomeCounts::succeeded;
+      if (outcome == ToString(AttemptOutcome::Dead)) field = &OutcomeCounts::dead;
+      if (outcome == ToString(AttemptOutcome::Failed)) field = &OutcomeCounts::failed;
+      if (field == nullptr) continue;
+      overview.last_minute.*field = rates->Int(1);
+      overview.last_hour.*field = rates->Int(2);
+    }
+    SLUICE_ASSIGN_OR_RETURN(
+        SqliteStatement * errors,
+        db_->Prepare("SELECT job_id, number, owner, started_ms, ended_ms, outcome, error "
+                     "FROM attempts WHERE error != '' ORDER BY ended_ms DESC LIMIT ?"));
+    errors->Bind(1, static_cast<std::int64_t>(std::max(max_errors, 0)));
+    while (true) {
+      SLUICE_ASSIGN_OR_RETURN(bool row, errors->Step());
+      if (!row) break;
+      SLUICE_ASSIGN_OR_RETURN(Attempt attempt, ReadAttempt(*errors));
+      overview.last_errors.push_back(std::move(attempt));
+    }
+    return overview;
   }
 
   Result<QueueStats> Stats(std::span<const std::string> routes) override {
@@ -494,6 +532,19 @@ class SqliteQueue final : public Queue {
     SLUICE_ASSIGN_OR_RETURN(Job job, ReadJob(*select));
     SLUICE_RETURN_IF_ERROR(select->Run());
     return job;
+  }
+
+  // Columns: job_id, number, owner, started_ms, ended_ms, outcome, error.
+  static Result<Attempt> ReadAttempt(const SqliteStatement& row) {
+    Attempt attempt;
+    attempt.job_id = row.Int(0);
+    attempt.number = static_cast<int>(row.Int(1));
+    attempt.owner = row.Text(2);
+    attempt.started = FromMs(row.Int(3));
+    attempt.ended = FromMs(row.Int(4));
+    SLUICE_ASSIGN_OR_RETURN(attempt.outcome, ParseAttemptOutcome(row.Text(5)));
+    attempt.error = row.Text(6);
+    return attempt;
   }
 
   static Result<Job> ReadJob(const SqliteStatement& row) {
