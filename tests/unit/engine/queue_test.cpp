@@ -701,6 +701,9 @@ TEST(SqliteQueueMigration, AQueueCreatedBeforeTheObjectColumnOpensAndKeepsItsJob
         "DEFAULT '', created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
         "INSERT INTO jobs (route, dedupe_key, event, state, not_before_ms, created_ms, updated_ms) "
         "VALUES ('r', 'k', '{\"kind\":\"ObjectCreated:Put\",\"store\":\"in\",\"key\":\"a\"}', "
+        "'pending', 0, 0, 0);"
+        "INSERT INTO jobs (route, dedupe_key, event, state, not_before_ms, created_ms, updated_ms) "
+        "VALUES ('r', 'k2', '{\"kind\":\"ObjectCreated:Put\",\"store\":\"in\",\"key\":\"b\"}', "
         "'pending', 0, 0, 0);"));
   }
   auto queue = MakeQueue("sqlite://" + (dir / "queue.db").string());
@@ -709,6 +712,11 @@ TEST(SqliteQueueMigration, AQueueCreatedBeforeTheObjectColumnOpensAndKeepsItsJob
   ASSERT_TRUE(claimed) << claimed.error().ToString();
   ASSERT_TRUE(claimed->has_value());
   EXPECT_EQ((*claimed)->event.key, "a");
+  // The old jobs got their object from the stored event: another key is not held back.
+  auto second = (*queue)->Claim("r", "w2", 30s);
+  ASSERT_TRUE(second) << second.error().ToString();
+  ASSERT_TRUE(second->has_value());
+  EXPECT_EQ((*second)->event.key, "b");
 }
 
 TEST(MakeQueue, RejectsOtherSchemesWithoutLeakingSecrets) {

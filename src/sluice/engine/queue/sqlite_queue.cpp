@@ -90,7 +90,11 @@ class SqliteQueue final : public Queue {
     const bool has_object = row && columns->Int(0) > 0;
     SLUICE_RETURN_IF_ERROR(columns->Run());
     if (!has_object) {
-      SLUICE_RETURN_IF_ERROR(db_->Exec("ALTER TABLE jobs ADD COLUMN object TEXT NOT NULL DEFAULT ''"));
+      // Filled from the stored events, so that old jobs of different keys still run side by side.
+      SLUICE_RETURN_IF_ERROR(db_->Exec(
+          "ALTER TABLE jobs ADD COLUMN object TEXT NOT NULL DEFAULT '';"
+          "UPDATE jobs SET object = coalesce(json_extract(event, '$.store'), '') || char(31) || "
+          "coalesce(json_extract(event, '$.key'), '')"));
     }
     return db_->Exec(kSchema);
   }
