@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Acceptance (issue 2): a backfill from an index where one summary is missing and one is malformed
 # lands every other run, ends those two jobs dead with messages naming the object and the fault,
-# exits 3; `sluice jobs retry --dead` re-runs them once the files are fixed.
+# exits 3; `sluice dlq retry --all` re-runs them once the files are fixed.
 source "$(dirname "$0")/lib.sh"
 cd "$TMP"
 
@@ -36,7 +36,7 @@ expect_contains "jobs list shows the dead job" "$listed" "SRR0000001"
 "$SLUICE_GEN_SERRATUS" --out fixed --runs 2 --seed 99 >/dev/null
 sed 's/sra=[A-Z]*[0-9]*,/sra=SRR0000001,/' "$(ls fixed/*.summary | head -1)" >incoming/summary2/SRR0000001.summary
 sed 's/sra=[A-Z]*[0-9]*,/sra=SRR0000002,/' "$(ls fixed/*.summary | tail -1)" >incoming/summary2/SRR0000002.summary
-out=$("$SLUICE" --log-format json jobs --config pipeline.toml retry --dead 2>log.txt) || fail "retry failed: $(cat log.txt)"
+out=$("$SLUICE" --log-format json dlq --config pipeline.toml retry --all 2>log.txt) || fail "retry failed: $(cat log.txt)"
 expect_contains "retry summary" "$out" "2 job(s) succeeded, 0 dead"
 expect_eq "runs after retry" "$(sql summary.db 'SELECT count(*) FROM nsra')" "$((good + 2))"
 expect_eq "no dead jobs left" "$(sql queue.db "SELECT count(*) FROM jobs WHERE state='dead'")" 0

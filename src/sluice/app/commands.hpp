@@ -33,7 +33,9 @@ void AddRunCommand(CLI::App& app, int& exit_code);
 void AddServeCommand(CLI::App& app, int& exit_code);
 void AddWorkerCommand(CLI::App& app, int& exit_code);  ///< `sluice worker` (run.cpp)
 void AddBackfillCommand(CLI::App& app, int& exit_code);
-void AddJobsCommand(CLI::App& app, int& exit_code);
+void AddJobsCommand(CLI::App& app, int& exit_code);  ///< `sluice jobs list` (jobs.cpp)
+void AddDlqCommand(CLI::App& app, int& exit_code);
+void AddStatusCommand(CLI::App& app, int& exit_code);  ///< `sluice status` (status.cpp)   ///< `sluice dlq list|show|retry|purge` (dlq.cpp)
 void AddSerratusCommand(CLI::App& app, int& exit_code);
 void AddCpCommand(CLI::App& app, int& exit_code);  ///< `sluice cp` (cp.cpp)
 void AddLsCommand(CLI::App& app, int& exit_code);  ///< `sluice ls` (cp.cpp)

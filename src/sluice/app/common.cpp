@@ -34,7 +34,8 @@ int FinishRun(std::string_view command, const RunReport& report, Engine& engine)
   if (report.dead == 0) return kExitOk;
   if (auto dead = engine.GetQueue().List(JobState::Dead, 0); dead) {
     constexpr std::size_t kShown = 10;
-    fmt::print("dead jobs ({} in the queue; `sluice jobs --config {} list --state dead` lists all):\n",
+    fmt::print("dead jobs ({} in the queue; `sluice dlq --config {} list` lists them, `show ID` "
+               "gives every attempt, `retry` re-runs them):\n",
                dead->size(), engine.Config().file.string());
     for (std::size_t i = 0; i < dead->size() && i < kShown; ++i) {
       const Job& job = (*dead)[dead->size() - 1 - i];

@@ -1,4 +1,5 @@
-// `sluice jobs list` and `sluice jobs retry`: inspect the queue and re-run dead jobs.
+// `sluice jobs list`: the jobs of a pipeline's queue in any state. Dead jobs are worked with
+// through `sluice dlq` (dlq.cpp).
 
 #include <charconv>
 
@@ -42,7 +43,7 @@ void PrintJobs(const std::vector<Job>& jobs, bool json) {
 }  // namespace
 
 void AddJobsCommand(CLI::App& app, int& exit_code) {
-  auto* jobs = app.add_subcommand("jobs", "Inspect and retry the jobs of a pipeline's queue.");
+  auto* jobs = app.add_subcommand("jobs", "List the jobs of a pipeline's queue in any state (dead jobs: `sluice dlq`).");
   jobs->require_subcommand(1);
   auto config = std::make_shared<std::string>();
   jobs->add_option("-c,--config", *config, "pipeline config (TOML)")->required();
@@ -76,38 +77,6 @@ void AddJobsCommand(CLI::App& app, int& exit_code) {
     }
     PrintJobs(*listed, *json);
     exit_code = kExitOk;
-  });
-
-  auto* retry = jobs->add_subcommand(
-      "retry", "Make dead (or failed) jobs pending again with fresh attempts, then process until\n"
-               "the queue is idle. Exit codes as `sluice run`.");
-  auto ids = std::make_shared<std::vector<std::int64_t>>();
-  auto all_dead = std::make_shared<bool>(false);
-  auto* ids_option = retry->add_option("ID", *ids, "job ids to retry");
-  auto* dead_flag = retry->add_flag("--dead", *all_dead, "retry every dead job");
-  ids_option->excludes(dead_flag);
-  retry->callback([config, ids, all_dead, &exit_code] {
-    if (ids->empty() && !*all_dead) {
-      exit_code = ReportError(Error{ErrorCode::InvalidArgument, "give job ids or --dead", "jobs retry"});
-      return;
-    }
-    auto engine = OpenEngine(*config);
-    if (!engine) {
-      exit_code = ReportError(engine.error());
-      return;
-    }
-    auto requeued = (*engine)->GetQueue().Requeue(*ids);
-    if (!requeued) {
-      exit_code = ReportError(requeued.error());
-      return;
-    }
-    fmt::print("requeued {} job(s)\n", requeued->size());
-    if (requeued->empty()) {
-      exit_code = kExitOk;
-      return;
-    }
-    auto report = (*engine)->Drain();
-    exit_code = report ? FinishRun("jobs retry", *report, **engine) : ReportError(report.error());
   });
 }
 

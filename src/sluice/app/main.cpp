@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   app::AddWorkerCommand(app, exit_code);
   app::AddBackfillCommand(app, exit_code);
   app::AddJobsCommand(app, exit_code);
+  app::AddDlqCommand(app, exit_code);
+  app::AddStatusCommand(app, exit_code);
   app::AddSerratusCommand(app, exit_code);
   app::AddCpCommand(app, exit_code);
   app::AddLsCommand(app, exit_code);

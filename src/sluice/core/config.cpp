@@ -387,6 +387,16 @@ Status ParseRoute(const toml::table& table, const std::string& file, std::size_t
   }
   SLUICE_ASSIGN_OR_RETURN(const toml::table* retry, r.Table("retry"));
   if (retry != nullptr) SLUICE_RETURN_IF_ERROR(ParseRetry(r, *retry, out.retry));
+  SLUICE_ASSIGN_OR_RETURN(auto max_event_age, r.Duration("max_event_age"));
+  if (max_event_age) {
+    if (max_event_age->count() <= 0) return Fail(r.MakeError("max_event_age", "must be more than 0"));
+    out.max_event_age = *max_event_age;
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto timeout, r.Duration("timeout"));
+  if (timeout) {
+    if (timeout->count() <= 0) return Fail(r.MakeError("timeout", "must be more than 0"));
+    out.timeout = *timeout;
+  }
   SLUICE_ASSIGN_OR_RETURN(const toml::table* options, r.Table("options"));
   if (options != nullptr) {
     nlohmann::json values = nlohmann::json::object();

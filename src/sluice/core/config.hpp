@@ -136,6 +136,14 @@ struct RouteConfig {
   std::string handler;
   int concurrency = 1;  ///< jobs of this route running at once in one process
   RetryPolicy retry;
+  /// `max_event_age`: a job whose event happened longer ago than this goes dead without running
+  /// ("event is N old, older than max_event_age M"). Zero = no limit. Events without a time
+  /// (epoch) are never too old.
+  std::chrono::milliseconds max_event_age{0};
+  /// `timeout`: how long one attempt may run; the handler's deadline is its start + timeout and
+  /// cancellation is signalled when it passes; an attempt that overran fails as Timeout
+  /// (retryable). Zero = no limit.
+  std::chrono::milliseconds timeout{0};
   Options options;      ///< the handler's own options
   int line = 0;         ///< line of the [[routes]] header, for messages
 };

@@ -38,6 +38,92 @@ std::string ProcessOwner() {
   return fmt::format("{}:{}:{:06x}", host, getpid(), static_cast<unsigned>(RandomUnit() * 0xFFFFFF));
 }
 
+// Signals the attempts whose deadline (the route's `timeout`) passed: sets the job's flag, which
+// HandlerContext::Cancelled() reads, and logs it with the job's context. One thread, started only
+// for configs with a route timeout; it never touches the Engine.
+class Watchdog {
+ public:
+  Watchdog() : thread_([this] { Loop(); }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  // Watches `flag` (which must stay alive until Disarm) until `deadline`.
+  std::uint64_t Arm(SteadyClock::time_point deadline, std::atomic<bool>* flag, std::string route,
+                    std::string job, std::string key, std::chrono::milliseconds timeout) {
+    std::lock_guard lock(mutex_);
+    const std::uint64_t token = ++next_token_;
+    armed_[token] = Entry{deadline, flag, std::move(route), std::move(job), std::move(key), timeout};
+    cv_.notify_all();
+    return token;
+  }
+
+  void Disarm(std::uint64_t token) {
+    std::lock_guard lock(mutex_);
+    armed_.erase(token);
+  }
+
+ private:
+  struct Entry {
+    SteadyClock::time_point deadline;
+    std::atomic<bool>* flag;
+    std::string route, job, key;
+    std::chrono::milliseconds timeout;
+  };
+
+  void Loop() {
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      auto next = armed_.end();
+      for (auto it = armed_.begin(); it != armed_.end(); ++it) {
+        if (next == armed_.end() || it->second.deadline < next->second.deadline) next = it;
+      }
+      if (next == armed_.end()) {
+        cv_.wait(lock);
+        continue;
+      }
+      if (SteadyClock::now() < next->second.deadline) {
+        cv_.wait_until(lock, next->second.deadline);
+        continue;  // re-scan: armed_ may have changed
+      }
+      const Entry& entry = next->second;
+      entry.flag->store(true);
+      {
+        LogScope scope(entry.route, entry.job, entry.key);
+        spdlog::warn("the attempt is past the route's timeout of {}; signalling cancellation",
+                     FormatDuration(entry.timeout));
+      }
+      armed_.erase(next);
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::map<std::uint64_t, Entry> armed_;  // guarded by mutex_
+  std::uint64_t next_token_ = 0;          // guarded by mutex_
+  bool stop_ = false;                     // guarded by mutex_
+  std::thread thread_;                    // last: starts after the fields above exist
+};
+
+// "2h13m", "4m5s", "12s", "250ms": a measured age, rounded to what a reader needs.
+std::string FormatAge(std::chrono::milliseconds age) {
+  using namespace std::chrono;
+  if (age < seconds(1)) return FormatDuration(age);
+  const auto total = duration_cast<seconds>(age).count();
+  const auto d = total / 86400, h = total % 86400 / 3600, m = total % 3600 / 60, sec = total % 60;
+  if (d > 0) return fmt::format("{}d{}h", d, h);
+  if (h > 0) return fmt::format("{}h{}m", h, m);
+  if (m > 0) return fmt::format("{}m{}s", m, sec);
+  return fmt::format("{}s", sec);
+}
+
 struct RouteRuntime {
   const RouteConfig* config = nullptr;
   std::unique_ptr<Handler> handler;
@@ -53,6 +139,7 @@ struct Engine::Impl {
   std::vector<RouteRuntime> routes;
   std::vector<std::string> route_names;
   std::string owner = ProcessOwner();
+  std::unique_ptr<Watchdog> watchdog;  // only when a route has a timeout
 
   // Worker pool state. Threads hold a shared_ptr to this Impl, so a handler abandoned at
   // shutdown never outlives what it uses; each pool generation has its own stop flag.
@@ -210,13 +297,53 @@ struct Engine::Impl {
   // Runs one job; true when the handler succeeded (its completion is recorded by the caller).
   bool RunJob(RouteRuntime& route, const Job& job, const std::string& worker) {
     const RouteConfig& rc = *route.config;
-    LogScope scope(rc.name, std::to_string(job.id), job.event.key);
-    HandlerContext context(rc.name, std::to_string(job.id), SteadyClock::now() + kNoDeadline, &cancel);
+    const std::string job_id = std::to_string(job.id);
+    LogScope scope(rc.name, job_id, job.event.key);
+    if (rc.max_event_age.count() > 0 && job.event.time.time_since_epoch().count() != 0) {
+      const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now() - job.event.time);
+      if (age > rc.max_event_age) {
+        const Error too_old{ErrorCode::InvalidArgument,
+                            fmt::format("event is {} old, older than max_event_age {}", FormatAge(age),
+                                        FormatDuration(rc.max_event_age)),
+                            ""};
+        RecordFailure(rc, job, worker, too_old);
+        return false;
+      }
+    }
+    if (!job.event.sequencer.empty() && !job.newest_sequencer.empty() &&
+        CompareSequencers(job.event.sequencer, job.newest_sequencer) < 0) {
+      // A newer event of this key was enqueued: its job ran or will run after this one, and this
+      // older event must not overwrite its result (S3 event ordering, AWS S3 User Guide).
+      spdlog::info("superseded by sequencer {} (this event's is {}): skipped",
+                   job.newest_sequencer, job.event.sequencer);
+      ++succeeded;
+      return true;
+    }
+    const auto started = SteadyClock::now();
+    const auto deadline = started + (rc.timeout.count() > 0 ? rc.timeout : kNoDeadline);
+    std::atomic<bool> deadline_passed{false};
+    std::uint64_t watch = 0;
+    if (watchdog && rc.timeout.count() > 0) {
+      watch = watchdog->Arm(deadline, &deadline_passed, rc.name, job_id, job.event.key, rc.timeout);
+    }
+    HandlerContext context(rc.name, job_id, deadline, &cancel, &deadline_passed);
     Result<Outcome> result = Fail(ErrorCode::Internal, "handler did not run");
     try {
       result = route.handler->Handle(job.event, context);
     } catch (const std::exception& e) {
       result = Fail(ErrorCode::Internal, fmt::format("handler threw: {}", e.what()));
+    }
+    if (watch != 0) watchdog->Disarm(watch);
+    const bool overran = rc.timeout.count() > 0 && SteadyClock::now() > deadline;
+    if (overran && result) {
+      spdlog::warn("succeeded after {}, past the route's timeout of {}; keeping the result",
+                   FormatAge(std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started)),
+                   FormatDuration(rc.timeout));
+    } else if (overran && !cancel) {
+      result = Fail(ErrorCode::Timeout,
+                    fmt::format("the attempt overran the route's timeout of {} ({})",
+                                FormatDuration(rc.timeout), result.error().ToString()));
     }
     if (result) {
       if (!context.Emitted().empty()) {
@@ -444,8 +571,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(PipelineConfig config, const Handle
       return Fail(std::move(handler).error().WithContext(
           fmt::format("{}:{}: route '{}'", c.file.string(), route.line, route.name)));
     }
+    const std::string where = fmt::format("{}:{}: route '{}'", c.file.string(), route.line, route.name);
+    SLUICE_RETURN_IF_ERROR(CheckSelfTrigger(route, (*handler)->Outputs(), where));
     impl->routes.push_back(RouteRuntime{&route, std::move(*handler)});
     impl->route_names.push_back(route.name);
+    if (route.timeout.count() > 0 && !impl->watchdog) impl->watchdog = std::make_unique<Watchdog>();
   }
   impl->SetUpMetrics();
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));

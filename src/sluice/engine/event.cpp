@@ -1,5 +1,7 @@
 #include "sluice/engine/event.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace sluice {
@@ -39,6 +41,19 @@ Result<Event> Event::FromJson(const nlohmann::json& json) {
     return Fail(ErrorCode::InvalidArgument, fmt::format("bad event JSON: {}", e.what()));
   }
   return event;
+}
+
+int CompareSequencers(std::string_view a, std::string_view b) {
+  const std::size_t n = std::max(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto digit = [i](std::string_view s) {
+      const char c = i < s.size() ? s[i] : '0';
+      return (c >= 'a' && c <= 'f') ? static_cast<char>(c - 'a' + 'A') : c;
+    };
+    const char x = digit(a), y = digit(b);
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
 }
 
 bool KindMatches(std::string_view pattern, std::string_view kind) {

@@ -43,6 +43,12 @@ struct Event {
 /// store run next (stages chained by object events). Thread-safe.
 Event ObjectCreatedEvent(std::string store, const ObjectInfo& object);
 
+/// Orders two S3 sequencers of events on the same key: negative when `a` is older than `b`, zero
+/// when equal, positive when newer. Per the AWS S3 User Guide ("Event message structure",
+/// sequencer): right-pad the shorter hexadecimal string with zeros, then compare
+/// lexicographically. Hex digits compare case-insensitively. Thread-safe.
+int CompareSequencers(std::string_view a, std::string_view b);
+
 /// True when `kind` matches `pattern`, where a trailing '*' matches any rest
 /// ("ObjectCreated:*" matches "ObjectCreated:Put"). Thread-safe.
 bool KindMatches(std::string_view pattern, std::string_view kind);

@@ -17,12 +17,14 @@ TableStore* Resources::FindTable(std::string_view name) const {
 
 HandlerContext::HandlerContext(std::string route, std::string job_id,
                                std::chrono::steady_clock::time_point deadline,
-                               const std::atomic<bool>* cancelled)
+                               const std::atomic<bool>* cancelled,
+                               const std::atomic<bool>* deadline_passed)
     : route_(std::move(route)), job_id_(std::move(job_id)), deadline_(deadline),
-      cancelled_(cancelled) {}
+      cancelled_(cancelled), deadline_passed_(deadline_passed) {}
 
 bool HandlerContext::Cancelled() const {
   return (cancelled_ != nullptr && cancelled_->load(std::memory_order_relaxed)) ||
+         (deadline_passed_ != nullptr && deadline_passed_->load(std::memory_order_relaxed)) ||
          std::chrono::steady_clock::now() > deadline_;
 }
 

@@ -45,15 +45,19 @@ struct Outcome {
 /// Used by one thread (the one running the job).
 class HandlerContext {
  public:
+  /// `cancelled` is the engine's shutdown flag and `deadline_passed` the flag the engine's
+  /// watchdog sets when `deadline` passes; either may be null. Both must outlive the context.
   HandlerContext(std::string route, std::string job_id,
                  std::chrono::steady_clock::time_point deadline,
-                 const std::atomic<bool>* cancelled);
+                 const std::atomic<bool>* cancelled,
+                 const std::atomic<bool>* deadline_passed = nullptr);
 
   [[nodiscard]] const std::string& Route() const { return route_; }
   [[nodiscard]] const std::string& JobId() const { return job_id_; }
   /// When the attempt must end; a handler doing long work checks it between steps.
   [[nodiscard]] std::chrono::steady_clock::time_point Deadline() const { return deadline_; }
-  /// True once shutdown or the deadline asks the handler to stop; it should return Cancelled.
+  /// True once shutdown or the deadline (the route's `timeout`) asks the handler to stop; it
+  /// should return Cancelled (the engine turns that into Timeout when the deadline passed).
   [[nodiscard]] bool Cancelled() const;
   /// Queues a follow-on event (routed after the job succeeds).
   void Emit(Event event) { emitted_.push_back(std::move(event)); }
@@ -65,7 +69,17 @@ class HandlerContext {
   std::string job_id_;
   std::chrono::steady_clock::time_point deadline_;
   const std::atomic<bool>* cancelled_;
+  const std::atomic<bool>* deadline_passed_;
   std::vector<Event> emitted_;
+};
+
+/// Where a handler writes objects, as far as its options tell: every key it writes in `store`
+/// starts with `prefix` and ends with `suffix` (either empty when it may be anything). Engine::Open
+/// uses it to refuse a route whose outputs would trigger the route itself.
+struct OutputTarget {
+  std::string store;   ///< config store name
+  std::string prefix;  ///< key prefix of every object written, "" when unknown
+  std::string suffix;  ///< key suffix of every object written, "" when unknown
 };
 
 /// A handler instance, built once per route from its options. Handle() is called concurrently
@@ -77,6 +91,9 @@ class Handler {
   /// dead once attempts run out, or at once when not retryable), Transient/Throttled/Timeout
   /// (retried with backoff), Cancelled (released, not counted).
   virtual Result<Outcome> Handle(const Event& event, HandlerContext& context) = 0;
+  /// The object stores (and key shapes) it writes to; empty when it writes no objects. A handler
+  /// that writes objects must declare them, or the self-trigger check cannot see its loops.
+  [[nodiscard]] virtual std::vector<OutputTarget> Outputs() const { return {}; }
 };
 
 /// Builds a handler from a route's options; validates them strictly (unknown keys, references to

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "sluice/core/config.hpp"
+#include "sluice/core/log.hpp"
 #include "sluice/store/memory/memory_store.hpp"
 #include "support/temp_dir.hpp"
 
@@ -240,6 +241,236 @@ TEST_F(EngineTest, RetryableErrorsGoDeadWhenAttemptsRunOut) {
   EXPECT_EQ(job.state, JobState::Dead);
   EXPECT_EQ(job.attempts, 3);
   EXPECT_NE(job.last_error.find("slow down"), std::string::npos) << job.last_error;
+}
+
+TEST_F(EngineTest, APoisonObjectIsDeadLetteredAfterMaxAttemptsWithEveryErrorKeptThenRetriedOnceFixed) {
+  std::atomic<bool> fixed{false};
+  probe_->behaviour = [&fixed](const Event& event, HandlerContext&, int call) -> Result<Outcome> {
+    if (event.key == "summary2/POISON.summary" && !fixed) {
+      return Fail(ErrorCode::Transient, fmt::format("connection reset #{}", call), "get " + event.key);
+    }
+    return Outcome{1, 0, "ok"};
+  };
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Put("summary2/POISON.summary", "x");
+  for (int i = 0; i < 5; ++i) Put(fmt::format("summary2/ERR{}.summary", i), "y");
+
+  RunReport report = PassAndDrain();
+  EXPECT_EQ(report.succeeded, 5);
+  EXPECT_EQ(report.dead, 1);
+  const Job dead = OnlyJobFor("summary2/POISON.summary");
+  ASSERT_EQ(dead.state, JobState::Dead);
+  auto attempts = engine_->GetQueue().Attempts(dead.id);
+  ASSERT_TRUE(attempts) << attempts.error().ToString();
+  ASSERT_EQ(attempts->size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    const Attempt& a = (*attempts)[static_cast<std::size_t>(i)];
+    EXPECT_EQ(a.number, i + 1);
+    EXPECT_NE(a.error.find(fmt::format("connection reset #{}", i + 1)), std::string::npos) << a.error;
+    EXPECT_EQ(a.outcome, i < 2 ? AttemptOutcome::Failed : AttemptOutcome::Dead);
+  }
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(probe_->Calls(fmt::format("summary2/ERR{}.summary", i)), 1);
+
+  fixed = true;
+  ASSERT_TRUE(engine_->GetQueue().Requeue({}));
+  report = engine_->Drain().value();
+  EXPECT_EQ(report.succeeded, 1);
+  EXPECT_EQ(OnlyJobFor("summary2/POISON.summary").state, JobState::Succeeded);
+  EXPECT_EQ(engine_->GetQueue().Attempts(dead.id).value().size(), 4u);
+}
+
+TEST_F(EngineTest, AnEventOlderThanMaxEventAgeGoesDeadWithoutRunningAndSaysWhy) {
+  ASSERT_NO_FATAL_FAILURE(Open({.extra = "max_event_age = \"1h\""}));
+  Event old_event;
+  old_event.kind = "ObjectCreated:Put";
+  old_event.store = "in";
+  old_event.key = "summary2/OLD.summary";
+  old_event.etag = "e1";
+  old_event.time = std::chrono::system_clock::now() - 2h - 5min;
+  Event fresh = old_event;
+  fresh.key = "summary2/FRESH.summary";
+  fresh.time = std::chrono::system_clock::now() - 1min;
+  ASSERT_EQ(engine_->Submit({old_event, fresh}).value(), 2);
+
+  const RunReport report = engine_->Drain().value();
+  EXPECT_EQ(report.succeeded, 1);
+  EXPECT_EQ(report.dead, 1);
+  EXPECT_EQ(probe_->Calls("summary2/OLD.summary"), 0);
+  EXPECT_EQ(probe_->Calls("summary2/FRESH.summary"), 1);
+  const Job job = OnlyJobFor("summary2/OLD.summary");
+  EXPECT_EQ(job.state, JobState::Dead);
+  EXPECT_EQ(job.last_error, "event is 2h5m old, older than max_event_age 1h");
+}
+
+TEST_F(EngineTest, AnAttemptPastTheRouteTimeoutIsCancelledAndFailsAsARetryableTimeout) {
+  std::atomic<long long> waited_ms{-1};
+  probe_->behaviour = [&waited_ms](const Event&, HandlerContext& context, int call) -> Result<Outcome> {
+    if (call > 1) return Outcome{};
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_LE(context.Deadline() - started, 100ms);
+    while (!context.Cancelled() && std::chrono::steady_clock::now() - started < 10s) {
+      std::this_thread::sleep_for(1ms);
+    }
+    waited_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - started).count();
+    return Fail(ErrorCode::Cancelled, "stopped between steps");
+  };
+  ASSERT_NO_FATAL_FAILURE(Open({.extra = "timeout = \"100ms\""}));
+  Put("summary2/SLOW.summary", "x");
+
+  const RunReport report = PassAndDrain();
+  EXPECT_GE(waited_ms.load(), 95);
+  EXPECT_LT(waited_ms.load(), 2000);
+  EXPECT_EQ(report.succeeded, 1);
+  EXPECT_EQ(report.retried, 1);
+  const Job job = OnlyJobFor("summary2/SLOW.summary");
+  EXPECT_EQ(job.attempts, 2);
+  const auto attempts = engine_->GetQueue().Attempts(job.id).value();
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].outcome, AttemptOutcome::Failed);
+  EXPECT_NE(attempts[0].error.find("timeout of 100ms"), std::string::npos) << attempts[0].error;
+  EXPECT_EQ(attempts[1].outcome, AttemptOutcome::Succeeded);
+}
+
+Event Notification(const std::string& key, const std::string& etag, const std::string& sequencer) {
+  Event event;
+  event.kind = "ObjectCreated:Put";
+  event.store = "in";
+  event.key = key;
+  event.etag = etag;
+  event.sequencer = sequencer;
+  event.time = std::chrono::system_clock::now();
+  return event;
+}
+
+// The handler's "output" for a key: the ETag of the last event it processed.
+struct Outputs {
+  std::mutex mutex;
+  std::map<std::string, std::string> last;
+  std::map<std::string, int> running;
+  int max_running_per_key = 0;
+};
+
+Probe::Behaviour WriteOutput(Outputs& outputs, std::chrono::milliseconds work = 0ms) {
+  return [&outputs, work](const Event& event, HandlerContext&, int) -> Result<Outcome> {
+    {
+      std::lock_guard lock(outputs.mutex);
+      outputs.max_running_per_key = std::max(outputs.max_running_per_key, ++outputs.running[event.key]);
+    }
+    std::this_thread::sleep_for(work);
+    std::lock_guard lock(outputs.mutex);
+    outputs.last[event.key] = event.etag;
+    --outputs.running[event.key];
+    return Outcome{1, 0, "wrote " + event.etag};
+  };
+}
+
+TEST_F(EngineTest, DuplicateAndOutOfOrderNotificationsForOneKeyLeaveTheNewestVersionsOutput) {
+  Outputs outputs;
+  probe_->behaviour = WriteOutput(outputs);
+  ASSERT_NO_FATAL_FAILURE(Open());
+  const std::string key = "summary2/ERR1.summary";
+  // v3 is the newest; its notification arrives twice, and before v1's and v2's.
+  ASSERT_EQ(engine_->Submit({Notification(key, "v3", "0055AED6DCD90281E7"),
+                             Notification(key, "v3", "0055AED6DCD90281E7"),
+                             Notification(key, "v1", "0055AED6DCD90281E5"),
+                             Notification(key, "v2", "0055AED6DCD90281E6")}).value(),
+            3);
+  RunReport report = engine_->Drain().value();
+  EXPECT_EQ(report.succeeded, 3);
+  EXPECT_EQ(outputs.last[key], "v3");
+  EXPECT_EQ(probe_->Calls(key), 1);  // v1 and v2 were superseded without running
+
+  // A late, older notification after v3 was processed changes nothing either.
+  ASSERT_EQ(engine_->Submit({Notification(key, "v0", "0055AED6DCD902")}).value(), 1);
+  report = engine_->Drain().value();
+  EXPECT_EQ(report.succeeded, 1);
+  EXPECT_EQ(outputs.last[key], "v3");
+  EXPECT_EQ(probe_->Calls(key), 1);
+
+  // A newer one runs.
+  ASSERT_EQ(engine_->Submit({Notification(key, "v4", "0055AED6DCD90281E8")}).value(), 1);
+  ASSERT_TRUE(engine_->Drain());
+  EXPECT_EQ(outputs.last[key], "v4");
+}
+
+TEST_F(EngineTest, ANewerEventOfAKeyWaitsForTheRunningOlderOneSoItsOutputIsWrittenLast) {
+  Outputs outputs;
+  const std::string key = "summary2/ERR1.summary";
+  std::atomic<bool> submitted{false};
+  const auto write = WriteOutput(outputs, 150ms);
+  probe_->behaviour = [&, write](const Event& event, HandlerContext& context, int call) -> Result<Outcome> {
+    if (event.etag == "v1" && !submitted.exchange(true)) {
+      // v2 is notified while v1 is being processed; free workers are idle.
+      EXPECT_EQ(engine_->Submit({Notification(key, "v2", "0055AED6DCD90281E6")}).value(), 1);
+    }
+    return write(event, context, call);
+  };
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_EQ(engine_->Submit({Notification(key, "v1", "0055AED6DCD90281E5")}).value(), 1);
+  const RunReport report = engine_->Drain().value();
+  EXPECT_EQ(report.succeeded, 2);
+  EXPECT_EQ(outputs.max_running_per_key, 1);
+  EXPECT_EQ(outputs.last[key], "v2");
+}
+
+TEST_F(EngineTest, EveryLogLineOfAJobCarriesItsRouteJobIdAndKey) {
+  probe_->behaviour = [](const Event&, HandlerContext&, int call) -> Result<Outcome> {
+    spdlog::info("handler says hello on call {}", call);
+    if (call == 1) return Fail(ErrorCode::Transient, "connection reset");
+    return Outcome{};
+  };
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Put("summary2/ERR1.summary", "x");
+  const auto saved = spdlog::default_logger();
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(InitLogging(LogFormat::Json, "info"));
+  PassAndDrain();
+  spdlog::set_default_logger(saved);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  const std::string id = std::to_string(OnlyJobFor("summary2/ERR1.summary").id);
+  const std::string context =
+      R"("route":"summaries","job":")" + id + R"(","key":"summary2/ERR1.summary"})";
+  int job_lines = 0;
+  std::size_t start = 0;
+  while (start < log.size()) {
+    const std::size_t end = log.find('\n', start);
+    const std::string line = log.substr(start, end - start);
+    start = end == std::string::npos ? log.size() : end + 1;
+    // The handler's own lines and the engine's lines about the attempt.
+    if (line.find("handler says hello") != std::string::npos ||
+        line.find("attempt 1/3 failed") != std::string::npos) {
+      ++job_lines;
+      EXPECT_NE(line.find(context), std::string::npos) << line;
+    }
+  }
+  EXPECT_EQ(job_lines, 3) << log;
+}
+
+TEST(RouteConfig, MaxEventAgeAndTimeoutMustBePositiveDurations) {
+  const auto parse = [](std::string_view keys) {
+    return ParseConfig(fmt::format(R"toml(
+[queue]
+url = "sqlite:///tmp/q.db"
+[stores.in]
+url = "memory://x"
+[[routes]]
+name = "r"
+match = {{ store = "in" }}
+handler = "fake"
+{}
+)toml", keys), "p.toml");
+  };
+  auto good = parse("max_event_age = \"7d\"\ntimeout = \"30s\"");
+  ASSERT_TRUE(good) << good.error().ToString();
+  EXPECT_EQ(good->routes[0].max_event_age, std::chrono::hours(24 * 7));
+  EXPECT_EQ(good->routes[0].timeout, std::chrono::seconds(30));
+  for (const char* bad : {"timeout = \"0s\"", "max_event_age = \"0ms\"", "timeout = \"soon\""}) {
+    auto parsed = parse(bad);
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_EQ(parsed.error().code, ErrorCode::InvalidArgument);
+    EXPECT_NE(parsed.error().ToString().find("p.toml:"), std::string::npos) << parsed.error().ToString();
+  }
 }
 
 TEST_F(EngineTest, CorruptInputGoesDeadAtOnceWithTheErrorStored) {

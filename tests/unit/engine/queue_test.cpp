@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/tables/sqlite_db.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sluice {
@@ -512,6 +513,210 @@ TEST_F(SqliteQueueTest, EnqueueFromTwoQueuesAtOnceDedupes) {
   other.join();
   EXPECT_EQ(errors.load(), 0);
   EXPECT_EQ(added.load(), 100);
+}
+
+TEST_F(SqliteQueueTest, AttemptHistoryKeepsEveryAttemptsOwnerTimingOutcomeAndError) {
+  ASSERT_EQ(Enqueue({JobFor("r", "a", 3)}), 1);
+  Job job = MustClaim("r", "w1");
+  std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(queue_->FailAttempt(job.id, "w1", "transient: connection reset", 0ms).value(),
+            std::optional<JobState>(JobState::Failed));
+  job = MustClaim("r", "w2");
+  ASSERT_TRUE(queue_->Release(job.id, "w2"));  // shutdown: not counted, but kept
+  job = MustClaim("r", "w3");
+  ASSERT_EQ(queue_->FailAttempt(job.id, "w3", "corrupt: line 3", std::nullopt).value(),
+            std::optional<JobState>(JobState::Dead));
+
+  auto attempts = queue_->Attempts(job.id);
+  ASSERT_TRUE(attempts) << attempts.error().ToString();
+  ASSERT_EQ(attempts->size(), 3u);
+  const Attempt& first = (*attempts)[0];
+  EXPECT_EQ(first.number, 1);
+  EXPECT_EQ(first.owner, "w1");
+  EXPECT_EQ(first.outcome, AttemptOutcome::Failed);
+  EXPECT_EQ(first.error, "transient: connection reset");
+  EXPECT_GE(first.Duration(), 15ms);
+  EXPECT_EQ((*attempts)[1].owner, "w2");
+  EXPECT_EQ((*attempts)[1].outcome, AttemptOutcome::Released);
+  EXPECT_EQ((*attempts)[2].number, 2);
+  EXPECT_EQ((*attempts)[2].owner, "w3");
+  EXPECT_EQ((*attempts)[2].outcome, AttemptOutcome::Dead);
+  EXPECT_EQ((*attempts)[2].error, "corrupt: line 3");
+  EXPECT_GE((*attempts)[2].ended, (*attempts)[2].started);
+}
+
+TEST_F(SqliteQueueTest, AttemptHistorySurvivesARequeueAndRecordsSuccess) {
+  ASSERT_EQ(Enqueue({JobFor("r", "a", 1)}), 1);
+  Job job = MustClaim("r", "w1");
+  ASSERT_TRUE(queue_->FailAttempt(job.id, "w1", "first failure", std::nullopt));
+  ASSERT_TRUE(queue_->Requeue(std::vector<std::int64_t>{job.id}));
+  job = MustClaim("r", "w1");
+  auto running = queue_->Attempts(job.id).value();
+  ASSERT_EQ(running.size(), 2u);
+  EXPECT_EQ(running[1].outcome, AttemptOutcome::Running);
+  EXPECT_EQ(running[1].Duration(), 0ms);
+  ASSERT_TRUE(queue_->Succeed(job.id, "w1").value());
+  const auto attempts = queue_->Attempts(job.id).value();
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].outcome, AttemptOutcome::Dead);
+  EXPECT_EQ(attempts[0].error, "first failure");
+  EXPECT_EQ(attempts[1].number, 1);
+  EXPECT_EQ(attempts[1].outcome, AttemptOutcome::Succeeded);
+  EXPECT_EQ(attempts[1].error, "");
+}
+
+TEST_F(SqliteQueueTest, AnExpiredLeaseIsRecordedAsTheAttemptsOutcome) {
+  ASSERT_EQ(Enqueue({JobFor("r", "a", 3)}), 1);
+  const Job job = MustClaim("r", "w1", 10ms);
+  std::this_thread::sleep_for(30ms);
+  ASSERT_EQ(queue_->RecoverExpiredLeases().value(), 1);
+  const auto attempts = queue_->Attempts(job.id).value();
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].outcome, AttemptOutcome::LeaseExpired);
+  EXPECT_NE(attempts[0].error.find("lease expired"), std::string::npos);
+}
+
+TEST_F(SqliteQueueTest, AttemptsOfAMissingJobIsNotFound) {
+  auto attempts = queue_->Attempts(42);
+  ASSERT_FALSE(attempts);
+  EXPECT_EQ(attempts.error().code, ErrorCode::NotFound);
+}
+
+TEST_F(SqliteQueueTest, PurgeDeletesOnlyOldJobsOfTheStateWithTheirHistory) {
+  ASSERT_EQ(Enqueue({JobFor("r", "old", 1), JobFor("r", "new", 1), JobFor("r", "ok", 1)}), 3);
+  const Job old_job = MustClaim("r", "w1");
+  ASSERT_TRUE(queue_->FailAttempt(old_job.id, "w1", "bad", std::nullopt));
+  std::this_thread::sleep_for(60ms);
+  const Job new_job = MustClaim("r", "w1");
+  ASSERT_TRUE(queue_->FailAttempt(new_job.id, "w1", "bad", std::nullopt));
+  const Job ok = MustClaim("r", "w1");
+  ASSERT_TRUE(queue_->Succeed(ok.id, "w1").value());
+
+  auto purged = queue_->Purge(JobState::Dead, 40ms);
+  ASSERT_TRUE(purged) << purged.error().ToString();
+  EXPECT_EQ(*purged, 1);
+  EXPECT_EQ(queue_->Get(old_job.id).error().code, ErrorCode::NotFound);
+  EXPECT_EQ(MustGet(new_job.id).state, JobState::Dead);
+  EXPECT_EQ(MustGet(ok.id).state, JobState::Succeeded);
+  // The purged event is a new job if it comes again.
+  EXPECT_EQ(Enqueue({JobFor("r", "old", 1)}), 1);
+  const Job again = MustClaim("r", "w1");
+  EXPECT_EQ(queue_->Attempts(again.id).value().size(), 1u);
+}
+
+TEST_F(SqliteQueueTest, PurgeOfJobsStillOwedWorkIsInvalidArgument) {
+  for (JobState state : {JobState::Pending, JobState::Running, JobState::Failed}) {
+    auto purged = queue_->Purge(state, 0ms);
+    ASSERT_FALSE(purged);
+    EXPECT_EQ(purged.error().code, ErrorCode::InvalidArgument);
+  }
+}
+
+TEST_F(SqliteQueueTest, OverviewGivesDepthByRouteRecentOutcomesAndTheLastErrorsNewestFirst) {
+  ASSERT_EQ(Enqueue({JobFor("r", "a", 2), JobFor("t", "b", 1), JobFor("s", "c", 1), JobFor("s", "d", 1)}), 4);
+  Job a = MustClaim("r", "w1");
+  ASSERT_TRUE(queue_->FailAttempt(a.id, "w1", "first error", 0ms));
+  a = MustClaim("r", "w1");
+  ASSERT_TRUE(queue_->Succeed(a.id, "w1").value());
+  const Job b = MustClaim("t", "w1");
+  std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(queue_->FailAttempt(b.id, "w1", "second error", std::nullopt));
+
+  auto overview = queue_->Overview(10);
+  ASSERT_TRUE(overview) << overview.error().ToString();
+  EXPECT_EQ(overview->depth["r"][JobState::Succeeded], 1);
+  EXPECT_EQ(overview->depth["r"].size(), 1u);
+  EXPECT_EQ(overview->depth["t"][JobState::Dead], 1);
+  EXPECT_EQ(overview->depth["s"][JobState::Pending], 2);
+  EXPECT_EQ(overview->last_minute.succeeded, 1);
+  EXPECT_EQ(overview->last_minute.dead, 1);
+  EXPECT_EQ(overview->last_minute.failed, 1);
+  EXPECT_EQ(overview->last_hour.succeeded, 1);
+  ASSERT_EQ(overview->last_errors.size(), 2u);
+  EXPECT_EQ(overview->last_errors[0].error, "second error");
+  EXPECT_EQ(overview->last_errors[0].job_id, b.id);
+  EXPECT_EQ(overview->last_errors[1].error, "first error");
+  EXPECT_EQ(queue_->Overview(1).value().last_errors.size(), 1u);
+}
+
+TEST(CompareSequencers, RightPadsTheShorterWithZerosThenComparesLexicographically) {
+  EXPECT_LT(CompareSequencers("0055AED6DCD90281E5", "0055AED6DCD90281E6"), 0);
+  EXPECT_GT(CompareSequencers("0055AED6DCD90281E6", "0055AED6DCD90281E5"), 0);
+  EXPECT_EQ(CompareSequencers("0055AED6DCD9028", "0055AED6DCD9028000"), 0);  // padding
+  EXPECT_LT(CompareSequencers("0055AED6DCD9028", "0055AED6DCD90281"), 0);
+  // Shorter but larger at a shared position is newer: no numeric comparison of lengths.
+  EXPECT_GT(CompareSequencers("0056", "0055FFFFFFFFFFFF"), 0);
+  EXPECT_EQ(CompareSequencers("00ab", "00AB"), 0);
+}
+
+NewJob SequencedJob(const std::string& route, const std::string& key, const std::string& etag,
+                    const std::string& sequencer) {
+  NewJob job = JobFor(route, key, 3, etag);
+  job.event.sequencer = sequencer;
+  job.dedupe_key = DedupeKey(route, job.event);
+  return job;
+}
+
+TEST_F(SqliteQueueTest, ClaimedJobsCarryTheNewestSequencerEnqueuedForTheirKey) {
+  ASSERT_EQ(Enqueue({SequencedJob("r", "a", "v2", "0055B2"), SequencedJob("r", "a", "v1", "0055A1"),
+                     SequencedJob("r", "b", "v1", "0055A1"), SequencedJob("other", "a", "v0", "0055")}),
+            4);
+  auto claimed = queue_->ClaimBatch("r", "w1", 30s, 10);
+  ASSERT_TRUE(claimed) << claimed.error().ToString();
+  // The two jobs of "a" may share a batch (run one after the other by its worker) or not.
+  for (const Job& job : *claimed) {
+    if (job.event.key == "a") {
+      EXPECT_EQ(job.newest_sequencer, "0055B2") << job.event.etag;
+    } else {
+      EXPECT_EQ(job.newest_sequencer, "0055A1");
+    }
+  }
+  const Job other = MustClaim("other", "w1");
+  EXPECT_EQ(other.newest_sequencer, "0055");  // per route
+}
+
+TEST_F(SqliteQueueTest, AJobIsNotClaimedWhileAnotherJobOfItsRouteAndKeyRuns) {
+  ASSERT_EQ(Enqueue({JobFor("r", "a", 3, "v1")}), 1);
+  const Job first = MustClaim("r", "w1");
+  ASSERT_EQ(Enqueue({JobFor("r", "a", 3, "v2"), JobFor("r", "b", 3, "v1"), JobFor("s", "a", 3, "v1")}), 3);
+  const Job b = MustClaim("r", "w2");
+  EXPECT_EQ(b.event.key, "b");
+  EXPECT_TRUE(NothingToClaim("r", "w2"));  // "a" v2 waits for "a" v1
+  EXPECT_EQ(MustClaim("s", "w2").event.key, "a");  // another route's job of the key is independent
+  ASSERT_TRUE(queue_->Succeed(first.id, "w1").value());
+  const Job second = MustClaim("r", "w2");
+  EXPECT_EQ(second.event.key, "a");
+  EXPECT_EQ(second.event.etag, "v2");
+}
+
+TEST(SqliteQueueMigration, AQueueCreatedBeforeTheObjectColumnOpensAndKeepsItsJobs) {
+  TempDir dir;
+  {
+    auto db = SqliteDb::Open(dir / "queue.db").value();
+    ASSERT_TRUE(db->Exec(
+        "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, route TEXT NOT NULL, dedupe_key "
+        "TEXT NOT NULL UNIQUE, event TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL "
+        "DEFAULT 0, max_attempts INTEGER NOT NULL DEFAULT 1, not_before_ms INTEGER NOT NULL, "
+        "lease_owner TEXT, lease_expires_ms INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL "
+        "DEFAULT '', created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+        "INSERT INTO jobs (route, dedupe_key, event, state, not_before_ms, created_ms, updated_ms) "
+        "VALUES ('r', 'k', '{\"kind\":\"ObjectCreated:Put\",\"store\":\"in\",\"key\":\"a\"}', "
+        "'pending', 0, 0, 0);"
+        "INSERT INTO jobs (route, dedupe_key, event, state, not_before_ms, created_ms, updated_ms) "
+        "VALUES ('r', 'k2', '{\"kind\":\"ObjectCreated:Put\",\"store\":\"in\",\"key\":\"b\"}', "
+        "'pending', 0, 0, 0);"));
+  }
+  auto queue = MakeQueue("sqlite://" + (dir / "queue.db").string());
+  ASSERT_TRUE(queue) << queue.error().ToString();
+  auto claimed = (*queue)->Claim("r", "w1", 30s);
+  ASSERT_TRUE(claimed) << claimed.error().ToString();
+  ASSERT_TRUE(claimed->has_value());
+  EXPECT_EQ((*claimed)->event.key, "a");
+  // The old jobs got their object from the stored event: another key is not held back.
+  auto second = (*queue)->Claim("r", "w2", 30s);
+  ASSERT_TRUE(second) << second.error().ToString();
+  ASSERT_TRUE(second->has_value());
+  EXPECT_EQ((*second)->event.key, "b");
 }
 
 TEST(MakeQueue, RejectsOtherSchemesWithoutLeakingSecrets) {

@@ -188,5 +188,43 @@ TEST(Event, FromJsonRejectsNonObjectsAndMissingKind) {
   EXPECT_EQ(wrong_type.error().code, ErrorCode::InvalidArgument);
 }
 
+RouteConfig WiblRoute(std::string prefix, std::string suffix) {
+  RouteConfig route;
+  route.name = "process";
+  route.handler = "wibl-process";
+  route.match.store = "incoming";
+  route.match.prefix = std::move(prefix);
+  route.match.suffix = std::move(suffix);
+  route.match.events = {"ObjectCreated:*"};
+  return route;
+}
+
+TEST(CheckSelfTrigger, OutputsThatTheRoutesOwnMatchCoversAreALoopNamingWhereAndHowToFix) {
+  const std::vector<OutputTarget> outputs = {{"incoming", "", ".json"}};
+  const Status status = CheckSelfTrigger(WiblRoute("", ""), outputs, "p.toml:12: route 'process'");
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().code, ErrorCode::InvalidArgument);
+  const std::string text = status.error().ToString();
+  for (const char* part : {"p.toml:12: route 'process'", "self-trigger loop", "store 'incoming'",
+                           "suffix '.json'", "prefix any", "Give match a prefix or suffix"}) {
+    EXPECT_NE(text.find(part), std::string::npos) << part << " in " << text;
+  }
+  // Overlapping prefixes: outputs under "in/out/" are under the match's "in/".
+  const std::vector<OutputTarget> nested = {{"incoming", "in/out/", ""}};
+  EXPECT_FALSE(CheckSelfTrigger(WiblRoute("in/", ".wibl"), nested, "here"));
+}
+
+TEST(CheckSelfTrigger, AKeyFilterTheOutputsCannotPassMakesItSafe) {
+  const std::vector<OutputTarget> outputs = {{"incoming", "", ".json"}};
+  EXPECT_TRUE(CheckSelfTrigger(WiblRoute("", ".wibl"), outputs, "here"));  // suffix
+  const std::vector<OutputTarget> prefixed = {{"incoming", "out/", ".json"}};
+  EXPECT_TRUE(CheckSelfTrigger(WiblRoute("in/", ""), prefixed, "here"));  // disjoint prefixes
+  const std::vector<OutputTarget> elsewhere = {{"staging", "", ""}};
+  EXPECT_TRUE(CheckSelfTrigger(WiblRoute("", ""), elsewhere, "here"));  // another store
+  RouteConfig removals = WiblRoute("", "");
+  removals.match.events = {"ObjectRemoved:*"};
+  EXPECT_TRUE(CheckSelfTrigger(removals, outputs, "here"));  // writes create, never remove
+}
+
 }  // namespace
 }  // namespace sluice

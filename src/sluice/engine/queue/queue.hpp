@@ -28,15 +28,38 @@ struct QueueStats {
   [[nodiscard]] std::int64_t Open() const;
 };
 
+/// Jobs that ended, and attempts that failed, in a time window (from the attempt history).
+struct OutcomeCounts {
+  std::int64_t succeeded = 0;  ///< attempts that succeeded (one per succeeded job)
+  std::int64_t dead = 0;       ///< jobs that went dead
+  std::int64_t failed = 0;     ///< failed attempts with a retry scheduled
+};
+
+/// What `sluice status` prints.
+struct QueueOverview {
+  std::map<std::string, std::map<JobState, std::int64_t>> depth;  ///< route → state → jobs
+  OutcomeCounts last_minute;
+  OutcomeCounts last_hour;
+  std::vector<Attempt> last_errors;  ///< the newest attempts that ended with an error, newest first
+};
+
 /// Durable job queue. All methods are thread-safe and safe across processes sharing the queue.
 /// `owner` identifies the claiming worker; completions from a worker that lost its lease are
 /// ignored (the job already belongs to someone else).
+///
+/// Every backend implements the job life cycle (Enqueue, ClaimBatch, ExtendLeases, SucceedBatch,
+/// FailAttempt, Release, RecoverExpiredLeases). A broker backend (`amqp://`), whose jobs live in
+/// messages rather than rows, may answer Unsupported from the inspection and dead-letter methods
+/// (List, Get, Attempts, Requeue, Purge, Overview, Stats) where the broker cannot do them; `sqlite://`
+/// implements them all. The attempt history, which `sqlite://` keeps in a table, may live in
+/// message headers instead.
 class Queue {
  public:
   virtual ~Queue() = default;
 
-  /// Adds jobs; one whose dedupe key is already present (in any state) is skipped.
-  /// Returns how many were new. Errors: Transient (busy), Internal.
+  /// Adds jobs; one whose dedupe key is already present (in any state) is skipped. Remembers, per
+  /// route + store + key, the newest event sequencer enqueued (CompareSequencers), for
+  /// Job::newest_sequencer. Returns how many were new. Errors: Transient (busy), Internal.
   virtual Result<int> Enqueue(std::span<const NewJob> jobs) = 0;
 
   /// Announces that this process will claim jobs of `route` with at most `prefetch` of them
@@ -50,6 +73,10 @@ class Queue {
 
   /// Claims up to `max_jobs` ready jobs of `route` (pending, or failed with their backoff elapsed),
   /// oldest first, for `lease`; each one's attempts count goes up by one. Empty when none is ready.
+  /// A job is not claimed while another job of the same route + store + key is running, so the
+  /// results for one key are written one after the other; each claimed job carries the newest
+  /// sequencer of its key (Job::newest_sequencer). A backend that cannot keep that order across
+  /// workers documents it and leaves newest_sequencer empty.
   virtual Result<std::vector<Job>> ClaimBatch(std::string_view route, std::string_view owner,
                                               std::chrono::milliseconds lease, int max_jobs) = 0;
 
@@ -92,6 +119,19 @@ class Queue {
   /// does not exist; a running or succeeded job is InvalidArgument), or all dead jobs when `ids`
   /// is empty. Returns the ids requeued.
   virtual Result<std::vector<std::int64_t>> Requeue(std::span<const std::int64_t> ids) = 0;
+
+  /// Every attempt of job `id`, oldest first (including those before a Requeue). Empty for a job
+  /// never claimed; NotFound when the job does not exist. Unsupported on backends without history.
+  virtual Result<std::vector<Attempt>> Attempts(std::int64_t id) = 0;
+
+  /// Deletes the jobs in `state` (Dead or Succeeded; others are InvalidArgument, since they are
+  /// still owed work) last updated more than `older_than` ago, with their attempt history.
+  /// Returns how many were deleted. An event whose job was purged is a new job if it comes again.
+  virtual Result<int> Purge(JobState state, std::chrono::milliseconds older_than) = 0;
+
+  /// Depth by route and state, outcomes of the last minute and hour, and the `max_errors` newest
+  /// failed attempts. Unsupported on backends without history.
+  virtual Result<QueueOverview> Overview(int max_errors) = 0;
 
   /// Counts by state and the next wake-up time, over the jobs of `routes` (all when empty).
   virtual Result<QueueStats> Stats(std::span<const std::string> routes = {}) = 0;

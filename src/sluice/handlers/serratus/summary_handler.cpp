@@ -69,6 +69,12 @@ class SummaryHandler final : public Handler {
     if (!options_.json_store.empty()) json_store_ = resources_.FindStore(options_.json_store);
   }
 
+  // EraAObjectKey: json_prefix + "run/…", "family/…" or "sequence/…", always ending in ".json".
+  std::vector<OutputTarget> Outputs() const override {
+    if (options_.json_store.empty()) return {};
+    return {{options_.json_store, options_.json_prefix, ".json"}};
+  }
+
   Result<Outcome> Handle(const Event& event, HandlerContext& context) override {
     const std::string& store_name = options_.store.empty() ? event.store : options_.store;
     ObjectStore* store = resources_.FindStore(store_name);

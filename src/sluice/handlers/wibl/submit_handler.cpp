@@ -47,6 +47,11 @@ class SubmitHandler final : public Handler {
     if (!options_.receipt_store.empty()) receipts_ = resources_.FindStore(options_.receipt_store);
   }
 
+  std::vector<OutputTarget> Outputs() const override {
+    if (options_.receipt_store.empty()) return {};
+    return {{options_.receipt_store, options_.receipt_prefix, std::string(kReceiptSuffix)}};
+  }
+
   Result<Outcome> Handle(const Event& event, HandlerContext& context) override {
     const std::string& store_name = options_.store.empty() ? event.store : options_.store;
     const std::string receipt_key =

@@ -27,6 +27,12 @@ class ValidateHandler final : public Handler {
     if (!options_.output.empty()) output_ = resources_.FindStore(options_.output);
   }
 
+  // output_prefix + the input key, whose suffix is the route's, not known here.
+  std::vector<OutputTarget> Outputs() const override {
+    if (options_.output.empty()) return {};
+    return {{options_.output, options_.output_prefix, ""}};
+  }
+
   Result<Outcome> Handle(const Event& event, HandlerContext& context) override {
     const std::string& store_name = options_.store.empty() ? event.store : options_.store;
     SLUICE_ASSIGN_OR_RETURN(internal::LoadedObject object,

@@ -46,6 +46,9 @@ class ProcessHandler final : public Handler {
     output_ = resources_.FindStore(store_name_);
   }
 
+  // GeoJsonKeyFor: the input key with ".wibl" replaced by (or, without it, followed by) ".json".
+  std::vector<OutputTarget> Outputs() const override { return {{store_name_, "", ".json"}}; }
+
   Result<Outcome> Handle(const Event& event, HandlerContext& context) override {
     ObjectStore* input = resources_.FindStore(event.store);
     if (input == nullptr) {

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Acceptance (issue 5): a route whose handler writes into the store and keys its own match covers
+# (the classic Lambda self-trigger loop) is refused at load with exit 2, naming the config line,
+# the route, the store and the fix; the same route with a suffix its outputs cannot have runs.
+source "$(dirname "$0")/lib.sh"
+cd "$TMP"
+
+config() {  # config SUFFIX
+  cat >pipeline.toml <<TOML
+[queue]
+url = "sqlite://queue.db"
+
+[stores.bucket]
+url = "file://bucket"
+
+[[sources]]
+name = "bucket"
+type = "poll"
+store = "bucket"
+
+[[routes]]
+name = "process"
+match = { store = "bucket", suffix = "$1" }
+handler = "wibl-process"
+options = { store = "bucket", provider_id = "SLUICE" }
+TOML
+}
+
+mkdir -p bucket
+"$SLUICE_GEN_WIBL" --out bucket/logger.wibl --size 100000 --seed 3 >/dev/null
+
+config ""
+set +e
+"$SLUICE" --log-format human run --config pipeline.toml >out.txt 2>err.txt
+code=$?
+set -e
+expect_eq "a looping config exits 2" "$code" 2
+err=$(cat err.txt)
+expect_contains "names file, line and route" "$err" "pipeline.toml:12: route 'process'"
+expect_contains "says what it is" "$err" "self-trigger loop"
+expect_contains "names the store and output suffix" "$err" "store 'bucket' with prefix any and suffix '.json'"
+expect_contains "says how to fix it" "$err" "Give match a prefix or suffix the outputs cannot have"
+[ ! -e bucket/logger.json ] || fail "the refused config ran"
+
+config ".wibl"
+"$SLUICE" --log-format json run --config pipeline.toml >out.txt 2>err.txt || fail "safe config failed: $(cat err.txt)"
+expect_contains "safe config processed the file" "$(cat out.txt)" "1 job(s) succeeded, 0 dead"
+[ -s bucket/logger.json ] || fail "no output"
+echo "ok"
