@@ -79,3 +79,45 @@ noop_config "$work/sq" "sqlite://queue.db" 4
   "$sluice" backfill --config "$work/sq/pipeline.toml" --route noop --index "file://$work/index.txt" \
   2>"$work/sq/log" | tail -1
 echo "sqlite:// (one process, concurrency 4): $(cat "$work/sq/time.txt")"
+
+# amqp://: the jobs are enqueued first (`backfill --enqueue-only`), then N workers start and the
+# clock runs until their /metrics (engine.listen on a free port each) count every job succeeded.
+rabbit=scripts/services/rabbitmq.sh
+if ! "$rabbit" status >/dev/null 2>&1; then
+  "$rabbit" start >/dev/null || { echo "amqp://: RabbitMQ did not start; skipped"; exit 1; }
+  trap 'cleanup; "$root/$rabbit" stop >/dev/null 2>&1 || true' EXIT
+fi
+eval "$("$rabbit" env)"
+succeeded_total() {  # sums sluice_job_attempts_total{result="succeeded"} over the workers' logs
+  local sum=0 address
+  for log in "$@"; do
+    address=$(grep -o 'metrics on http://[^/]*' "$log" | head -1 | cut -d/ -f3)
+    [ -n "$address" ] || continue
+    sum=$((sum + $(curl -s "http://$address/metrics" | awk '/^sluice_job_attempts_total.*succeeded/ {s += $2} END {printf "%d", s}')))
+  done
+  echo "$sum"
+}
+for n in 1 2 4; do
+  dir="$work/amqp$n"
+  noop_config "$dir" "$SLUICE_AMQP_URL?queue=bench$n-$$" 16
+  printf '[engine]\nlisten = "127.0.0.1:0"\n' >>"$dir/pipeline.toml"
+  start=$(date +%s.%N)
+  "$sluice" backfill --enqueue-only --config "$dir/pipeline.toml" --route noop \
+    --index "file://$work/index.txt" 2>"$dir/enqueue.log"
+  enqueue_s=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
+  logs=()
+  start=$(date +%s.%N)
+  for i in $(seq "$n"); do
+    "$sluice" worker --config "$dir/pipeline.toml" 2>"$dir/worker$i.log" &
+    pids+=($!)
+    logs+=("$dir/worker$i.log")
+  done
+  until [ "$(succeeded_total "${logs[@]}")" -ge "$jobs" ]; do sleep 0.05; done
+  seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  pids=()
+  printf 'amqp:// with %d worker(s) (concurrency 16 each): %.0f jobs/s (%.2f s; enqueue %.2f s = %.0f jobs/s)\n' \
+    "$n" "$(awk -v j="$jobs" -v s="$seconds" 'BEGIN {print j / s}')" "$seconds" "$enqueue_s" \
+    "$(awk -v j="$jobs" -v s="$enqueue_s" 'BEGIN {print j / s}')"
+done

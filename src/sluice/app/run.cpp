@@ -92,6 +92,9 @@ void AddBackfillCommand(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "backfill", "Enqueue one job per run id of an index for one route, then process until idle.\n"
                   "Each id becomes the key <prefix><id><suffix> of the route's match.");
+  auto enqueue_only = std::make_shared<bool>(false);
+  cmd->add_flag("--enqueue-only", *enqueue_only,
+                "enqueue the jobs and exit, leaving them to `sluice serve` or `sluice worker`s");
   auto config = std::make_shared<std::string>();
   auto route = std::make_shared<std::string>();
   auto index = std::make_shared<std::string>();
@@ -100,7 +103,7 @@ void AddBackfillCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("-i,--index", *index,
                   "index: file:///path/index.txt, a plain path, or <store>:<key>; one run id per line")
       ->required();
-  cmd->callback([config, route, index, &exit_code] {
+  cmd->callback([config, route, index, enqueue_only, &exit_code] {
     auto engine = OpenEngine(*config);
     if (!engine) {
       exit_code = ReportError(engine.error());
@@ -128,6 +131,10 @@ void AddBackfillCommand(CLI::App& app, int& exit_code) {
       return;
     }
     spdlog::info("backfill: {} run id(s) in the index, {} new job(s) for route '{}'", total, *added, *route);
+    if (*enqueue_only) {
+      exit_code = kExitOk;
+      return;
+    }
     auto report = (*engine)->Drain();
     exit_code = report ? FinishRun("backfill", *report, **engine) : ReportError(report.error());
   });

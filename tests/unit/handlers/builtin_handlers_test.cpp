@@ -67,6 +67,15 @@ TEST_F(CopyAndNoopHandlers, CopyWritesTheObjectUnderTheNewPrefixAndEmitsItsEvent
   EXPECT_EQ(context_.Emitted()[0].size_bytes, 13U);
 }
 
+TEST_F(CopyAndNoopHandlers, CopyDeclaresItsDestinationStoreAndPrefixAsOutputs) {
+  auto handler = MakeCopyHandler(MakeOptions({{"store", "out"}, {"prefix", "mirror/"}}), resources_);
+  ASSERT_TRUE(handler.has_value());
+  const auto outputs = (*handler)->Outputs();
+  ASSERT_EQ(outputs.size(), 1U);
+  EXPECT_EQ(outputs[0].store, "out");
+  EXPECT_EQ(outputs[0].prefix, "mirror/");
+}
+
 TEST_F(CopyAndNoopHandlers, CopyWithinOneStoreUsesAnotherKey) {
   auto handler = MakeCopyHandler(MakeOptions({{"store", "in"}, {"prefix", "copy/"}}), resources_);
   ASSERT_TRUE(handler.has_value());

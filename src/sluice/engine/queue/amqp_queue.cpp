@@ -308,6 +308,54 @@ class AmqpQueue final : public Queue {
     return *found;
   }
 
+  // A dead job's history is its kAmqpAttemptLogHeader; jobs that are not dead have none to show.
+  Result<std::vector<Attempt>> Attempts(std::int64_t id) override {
+    std::vector<std::string> log;
+    bool found = false;
+    SLUICE_RETURN_IF_ERROR(WithPublisher([&](AmqpConnection& c) -> Status {
+      SLUICE_ASSIGN_OR_RETURN(auto dead, BrowseDeadLocked(c));
+      for (const auto& d : dead) {
+        if (d.job.id == id) {
+          found = true;
+          log = d.attempt_log;
+        }
+      }
+      return ReturnBrowsedLocked(c, dead.size());
+    }));
+    if (!found) {
+      return Fail(ErrorCode::NotFound, fmt::format("job {} is not in the dead-letter queue", id), url_.Redacted());
+    }
+    std::vector<Attempt> attempts;
+    for (const std::string& entry : log) {
+      const auto json = nlohmann::json::parse(entry, nullptr, /*allow_exceptions=*/false);
+      if (!json.is_object()) continue;  // written by AttemptLogEntry; anything else is skipped
+      Attempt attempt;
+      attempt.job_id = id;
+      attempt.number = json.value("number", 0);
+      attempt.owner = json.value("owner", "");
+      attempt.started = Clock::time_point(std::chrono::milliseconds(json.value("started_ms", std::int64_t{0})));
+      attempt.ended = Clock::time_point(std::chrono::milliseconds(json.value("ended_ms", std::int64_t{0})));
+      attempt.outcome = ParseAttemptOutcome(json.value("outcome", "")).value_or(AttemptOutcome::Failed);
+      attempt.error = json.value("error", "");
+      attempts.push_back(std::move(attempt));
+    }
+    return attempts;
+  }
+
+  Result<int> Purge(JobState /*state*/, std::chrono::milliseconds /*older_than*/) override {
+    return Fail(ErrorCode::Unsupported,
+                "an amqp:// queue cannot purge by age; purge its dead-letter queue PREFIX.dead on the "
+                "broker (rabbitmqctl purge_queue) or retry the jobs",
+                url_.Redacted());
+  }
+
+  Result<QueueOverview> Overview(int /*max_errors*/) override {
+    return Fail(ErrorCode::Unsupported,
+                "`sluice status` needs the sqlite:// queue's history; for an amqp:// queue read each "
+                "process's /metrics (engine.listen) and the broker's queues",
+                url_.Redacted());
+  }
+
   Result<std::vector<std::int64_t>> Requeue(std::span<const std::int64_t> ids) override {
     std::vector<std::int64_t> requeued;
     SLUICE_RETURN_IF_ERROR(WithPublisher([&](AmqpConnection& c) -> Status {

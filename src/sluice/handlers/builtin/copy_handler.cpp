@@ -14,6 +14,9 @@ class CopyHandler final : public Handler {
       : store_name_(std::move(store_name)), prefix_(std::move(prefix)),
         strip_prefix_(std::move(strip_prefix)), resources_(std::move(resources)) {}
 
+  // Every copy lands below `prefix` in the destination store (the self-trigger check's input).
+  std::vector<OutputTarget> Outputs() const override { return {{store_name_, prefix_, ""}}; }
+
   Result<Outcome> Handle(const Event& event, HandlerContext& context) override {
     ObjectStore* source = resources_.FindStore(event.store);
     ObjectStore* destination = resources_.FindStore(store_name_);
