@@ -82,11 +82,11 @@ echo "sqlite:// (one process, concurrency 4): $(cat "$work/sq/time.txt")"
 
 # amqp://: the jobs are enqueued first (`backfill --enqueue-only`), then N workers start and the
 # clock runs until their /metrics (engine.listen on a free port each) count every job succeeded.
-rabbit=scripts/services/rabbitmq.sh
-if ! "$rabbit" status >/dev/null 2>&1; then
-  "$rabbit" start >/dev/null || { echo "amqp://: RabbitMQ did not start; skipped"; exit 1; }
-  trap 'cleanup; "$root/$rabbit" stop >/dev/null 2>&1 || true' EXIT
-fi
+# A broker of its own (state under the work folder, a free port), stopped at the end.
+rabbit=$root/scripts/services/rabbitmq.sh
+export SLUICE_RABBITMQ_DIR=$work/rabbitmq SLUICE_RABBITMQ_PORT=$((20000 + RANDOM % 10000))  # +20000: its dist port
+trap '"$rabbit" stop >/dev/null 2>&1 || true; cleanup' EXIT
+"$rabbit" start >/dev/null || { echo "amqp://: RabbitMQ did not start"; exit 1; }
 eval "$("$rabbit" env)"
 succeeded_total() {  # sums sluice_job_attempts_total{result="succeeded"} over the workers' logs
   local sum=0 address

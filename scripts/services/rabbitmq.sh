@@ -236,7 +236,8 @@ do_status() {
   for d in epmd rabbit; do
     if ours "$d"; then echo "$d: running (pid $(pid_of "$d"))"; else echo "$d: not running"; rc=1; fi
   done
-  if ctl status >/dev/null 2>&1; then echo "broker: $NODE answers on 127.0.0.1:$PORT"
+  # rabbitmqctl would start an epmd of its own when ours is not running: ask only a running pair
+  if [ $rc -eq 0 ] && ctl status >/dev/null 2>&1; then echo "broker: $NODE answers on 127.0.0.1:$PORT"
   else echo "broker: $NODE does not answer"; rc=1; fi
   [ -f "$RMQ_DIR/amqp.env" ] || { echo "no env file $RMQ_DIR/amqp.env"; rc=1; }
   return $rc
