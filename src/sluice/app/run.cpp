@@ -31,26 +31,29 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
   });
 }
 
-void AddServeCommand(CLI::App& app, int& exit_code) {
-  auto* cmd = app.add_subcommand(
-      "serve", "Run sources and workers until SIGINT/SIGTERM; then stop claiming, let running jobs\n"
-               "finish within engine.shutdown_grace and release the rest.");
+namespace {
+
+// `serve` and `worker`: run until SIGINT/SIGTERM, with or without the sources; a daemon stopped
+// on request exits 0.
+void AddDaemonCommand(CLI::App& app, int& exit_code, const std::string& name,
+                      const std::string& description, bool with_sources) {
+  auto* cmd = app.add_subcommand(name, description);
   auto config = std::make_shared<std::string>();
   cmd->add_option("-c,--config", *config, "pipeline config (TOML)")->required();
-  cmd->callback([config, &exit_code] {
+  cmd->callback([config, name, with_sources, &exit_code] {
     ShutdownSignals signals;
     auto engine = OpenEngine(*config);
     if (!engine) {
       exit_code = ReportError(engine.error());
       return;
     }
-    spdlog::info("serving {} route(s) from {}", (*engine)->Config().routes.size(), *config);
-    auto report = (*engine)->Serve(signals.Requested());
+    spdlog::info("{}: {} route(s) from {}", name, (*engine)->Config().routes.size(), *config);
+    auto report = with_sources ? (*engine)->Serve(signals.Requested()) : (*engine)->Work(signals.Requested());
     if (!report) {
       exit_code = ReportError(report.error());
       return;
     }
-    (void)FinishRun("serve", *report, **engine);  // a daemon stopped on request exits 0
+    (void)FinishRun(name, *report, **engine);
     exit_code = kExitOk;
     if (report->abandoned) {
       std::fflush(stdout);
@@ -59,33 +62,21 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
   });
 }
 
+}  // namespace
+
+void AddServeCommand(CLI::App& app, int& exit_code) {
+  AddDaemonCommand(app, exit_code, "serve",
+                   "Run sources and workers until SIGINT/SIGTERM; then stop claiming, let running jobs\n"
+                   "finish within engine.shutdown_grace and release the rest.",
+                   /*with_sources=*/true);
+}
+
 void AddWorkerCommand(CLI::App& app, int& exit_code) {
-  auto* cmd = app.add_subcommand(
-      "worker", "Process jobs of the config's routes from its queue until SIGINT/SIGTERM, without\n"
-                "running sources (`sluice serve` on one host feeds the queue; run any number of\n"
-                "workers on any hosts with queue.url = \"amqp://…\"). Shuts down like serve.");
-  auto config = std::make_shared<std::string>();
-  cmd->add_option("-c,--config", *config, "pipeline config (TOML)")->required();
-  cmd->callback([config, &exit_code] {
-    ShutdownSignals signals;
-    auto engine = OpenEngine(*config);
-    if (!engine) {
-      exit_code = ReportError(engine.error());
-      return;
-    }
-    spdlog::info("worker on {} route(s) from {}", (*engine)->Config().routes.size(), *config);
-    auto report = (*engine)->Work(signals.Requested());
-    if (!report) {
-      exit_code = ReportError(report.error());
-      return;
-    }
-    (void)FinishRun("worker", *report, **engine);
-    exit_code = kExitOk;
-    if (report->abandoned) {
-      std::fflush(stdout);
-      std::_Exit(exit_code);  // handler threads are still running and cannot be joined
-    }
-  });
+  AddDaemonCommand(app, exit_code, "worker",
+                   "Process jobs of the config's routes from its queue until SIGINT/SIGTERM, without\n"
+                   "running sources (`sluice serve` on one host feeds the queue; run any number of\n"
+                   "workers on any hosts with queue.url = \"amqp://…\"). Shuts down like serve.",
+                   /*with_sources=*/false);
 }
 
 void AddBackfillCommand(CLI::App& app, int& exit_code) {
