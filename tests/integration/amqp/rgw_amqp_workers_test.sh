@@ -90,6 +90,7 @@ for _ in $(seq 1 1200); do
   [ "$(done_by worker1.log)" -ge 2 ] && break
   sleep 0.05
 done
+kill -0 "$victim" 2>/dev/null || fail "worker 1 exited before it was frozen: $(tail -5 worker1.log)"
 kill -STOP "$victim"
 before=$(runs_done)
 unacked=0
