@@ -29,14 +29,14 @@ Result<std::unique_ptr<Engine>> OpenEngine(const std::string& config_path);
 /// Prints the one-line summary of a run to stdout, lists a few dead jobs, returns 0 or 3.
 int FinishRun(std::string_view command, const RunReport& report, Engine& engine);
 
-void AddRunCommand(CLI::App& app, int& exit_code);
-void AddServeCommand(CLI::App& app, int& exit_code);
+void AddRunCommand(CLI::App& app, int& exit_code);    ///< `sluice run` (run.cpp)
+void AddServeCommand(CLI::App& app, int& exit_code);  ///< `sluice serve` (run.cpp)
 void AddWorkerCommand(CLI::App& app, int& exit_code);  ///< `sluice worker` (run.cpp)
-void AddBackfillCommand(CLI::App& app, int& exit_code);
+void AddBackfillCommand(CLI::App& app, int& exit_code);  ///< `sluice backfill` (run.cpp)
 void AddJobsCommand(CLI::App& app, int& exit_code);  ///< `sluice jobs list` (jobs.cpp)
-void AddDlqCommand(CLI::App& app, int& exit_code);
-void AddStatusCommand(CLI::App& app, int& exit_code);  ///< `sluice status` (status.cpp)   ///< `sluice dlq list|show|retry|purge` (dlq.cpp)
-void AddSerratusCommand(CLI::App& app, int& exit_code);
+void AddDlqCommand(CLI::App& app, int& exit_code);  ///< `sluice dlq list|show|retry|purge` (dlq.cpp)
+void AddStatusCommand(CLI::App& app, int& exit_code);  ///< `sluice status` (status.cpp)
+void AddSerratusCommand(CLI::App& app, int& exit_code);  ///< `sluice serratus` (serratus.cpp)
 void AddCpCommand(CLI::App& app, int& exit_code);  ///< `sluice cp` (cp.cpp)
 void AddLsCommand(CLI::App& app, int& exit_code);  ///< `sluice ls` (cp.cpp)
 void AddS3Command(CLI::App& app, int& exit_code);  ///< `sluice s3 presign|cleanup-uploads` (s3.cpp)

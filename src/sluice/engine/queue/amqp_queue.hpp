@@ -56,10 +56,14 @@ inline constexpr std::array<std::chrono::milliseconds, 14> kAmqpRetryDelays = {
 /// Deliveries of one message (crashes and releases included) before the broker dead-letters it.
 inline constexpr std::int64_t kAmqpDeliveryLimit = 20;
 
-/// Message headers of a job.
+/// Message header: failed attempts so far (integer).
 inline constexpr std::string_view kAmqpAttemptsHeader = "x-sluice-attempts";
+/// Message header: every attempt's error, oldest first (array of strings).
 inline constexpr std::string_view kAmqpErrorsHeader = "x-sluice-errors";
+/// Message header of a dead job: why it was dead-lettered (string).
 inline constexpr std::string_view kAmqpDeadReasonHeader = "x-sluice-dead-reason";
+/// Message header: one JSON object per ended attempt (number, owner, started_ms, ended_ms,
+/// outcome, error), read back by AmqpQueue's Attempts().
 inline constexpr std::string_view kAmqpAttemptLogHeader = "x-sluice-attempt-log";
 
 /// The retry delay used for a wanted backoff: the smallest of kAmqpRetryDelays that is >= `wanted`,
