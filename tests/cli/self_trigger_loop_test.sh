@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Acceptance (issue 5): a route whose handler writes into the store and keys its own match covers
 # (the classic Lambda self-trigger loop) is refused at load with exit 2, naming the config line,
-# the route, the store and the fix; the same route with a suffix its outputs cannot have runs.
+# the route, the store and the fix; the same route with a suffix its outputs cannot have runs. Two
+# routes feeding each other (a copies bucket → mirror, b copies mirror back into bucket) are the same
+# loop across routes and refused the same way.
 source "$(dirname "$0")/lib.sh"
 cd "$TMP"
 
@@ -46,4 +48,37 @@ config ".wibl"
 "$SLUICE" --log-format json run --config pipeline.toml >out.txt 2>err.txt || fail "safe config failed: $(cat err.txt)"
 expect_contains "safe config processed the file" "$(cat out.txt)" "1 job(s) succeeded, 0 dead"
 [ -s bucket/logger.json ] || fail "no output"
+
+cat >ring.toml <<TOML
+[queue]
+url = "sqlite://ring.db"
+
+[stores.bucket]
+url = "file://bucket"
+
+[stores.mirror]
+url = "file://mirror"
+
+[[routes]]
+name = "out"
+match = { store = "bucket" }
+handler = "copy"
+options = { store = "mirror" }
+
+[[routes]]
+name = "back"
+match = { store = "mirror" }
+handler = "copy"
+options = { store = "bucket", prefix = "returned/" }
+TOML
+set +e
+"$SLUICE" --log-format human run --config ring.toml >out.txt 2>err.txt
+code=$?
+set -e
+expect_eq "a ring of routes exits 2" "$code" 2
+err=$(cat err.txt)
+expect_contains "names the first route's line" "$err" "ring.toml:10: route 'out'"
+expect_contains "says it is a loop across routes" "$err" "trigger loop across 2 routes"
+expect_contains "names the step back" "$err" "route 'back' (handler 'copy') writes to store 'bucket' with prefix 'returned/'"
+[ ! -e mirror ] || [ -z "$(ls -A mirror)" ] || fail "the refused ring ran"
 echo "ok"

@@ -11,15 +11,13 @@
 #include <spdlog/sinks/basic_file_sink.h>
 
 #include <cctype>
+#include <utility>
 #include <spdlog/sinks/stdout_sinks.h>
 
 namespace sluice {
 namespace {
 
-struct ThreadContext {
-  std::string route, job, key;
-};
-thread_local ThreadContext t_context;
+thread_local LogContext t_context;
 
 std::string_view LevelName(spdlog::level::level_enum level) {
   switch (level) {
@@ -128,19 +126,13 @@ Status SetLogLevel(std::string_view level) {
 }
 
 LogScope::LogScope(std::string route, std::string job, std::string key)
-    : saved_route_(std::move(t_context.route)),
-      saved_job_(std::move(t_context.job)),
-      saved_key_(std::move(t_context.key)) {
-  t_context.route = std::move(route);
-  t_context.job = std::move(job);
-  t_context.key = std::move(key);
-}
+    : saved_(std::exchange(t_context, LogContext{std::move(route), std::move(job), std::move(key)})) {}
 
-LogScope::~LogScope() {
-  t_context.route = std::move(saved_route_);
-  t_context.job = std::move(saved_job_);
-  t_context.key = std::move(saved_key_);
-}
+LogScope::LogScope(const LogContext& context) : saved_(std::exchange(t_context, context)) {}
+
+LogScope::~LogScope() { t_context = std::move(saved_); }
+
+LogContext CurrentLogContext() { return t_context; }
 
 std::string JsonEscape(std::string_view text) {
   std::string out;

@@ -35,18 +35,42 @@ Status AddLogFile(const std::string& path);
 /// anything else. Call before starting threads.
 Status SetLogLevel(std::string_view level);
 
+/// A job's log context: route, job id and object key; empty strings when outside a job.
+struct LogContext {
+  std::string route;
+  std::string job;
+  std::string key;
+};
+
+/// The calling thread's current log context (the innermost LogScope's), to carry into threads
+/// the job starts. Thread-safe (reads only the caller's own context).
+LogContext CurrentLogContext();
+
 /// Per-thread job context added to every log line written while it is alive (route, job id, key).
 /// Scopes nest; the innermost wins. Thread-compatible: each thread has its own context.
 class LogScope {
  public:
   LogScope(std::string route, std::string job, std::string key);
+  /// Adopts a context captured on another thread by CurrentLogContext().
+  explicit LogScope(const LogContext& context);
   ~LogScope();
   LogScope(const LogScope&) = delete;
   LogScope& operator=(const LogScope&) = delete;
 
  private:
-  std::string saved_route_, saved_job_, saved_key_;
+  LogContext saved_;
 };
+
+/// Wraps `task` so that, wherever it runs, its log lines carry the context of the thread that
+/// called WithLogContext: `threads.emplace_back(WithLogContext([&] { … }))` gives the part
+/// uploads of a job's multipart upload the job's route, id and key. Thread-safe.
+template <typename Task>
+auto WithLogContext(Task task) {
+  return [context = CurrentLogContext(), task = std::move(task)]() mutable {
+    LogScope scope(context);
+    return task();
+  };
+}
 
 /// Escapes `text` for inclusion inside a JSON string literal (without the quotes).
 std::string JsonEscape(std::string_view text);

@@ -565,18 +565,17 @@ Result<std::unique_ptr<Engine>> Engine::Open(PipelineConfig config, const Handle
     if (!made) return Fail(std::move(made).error().WithContext(c.file.string()));
     impl->sources.push_back(std::move(*made));
   }
+  std::vector<RouteOutputs> route_outputs;
   for (const auto& route : c.routes) {
-    auto handler = registry.Create(route.handler, route.options, impl->resources);
-    if (!handler) {
-      return Fail(std::move(handler).error().WithContext(
-          fmt::format("{}:{}: route '{}'", c.file.string(), route.line, route.name)));
-    }
     const std::string where = fmt::format("{}:{}: route '{}'", c.file.string(), route.line, route.name);
-    SLUICE_RETURN_IF_ERROR(CheckSelfTrigger(route, (*handler)->Outputs(), where));
+    auto handler = registry.Create(route.handler, route.options, impl->resources);
+    if (!handler) return Fail(std::move(handler).error().WithContext(where));
+    route_outputs.push_back(RouteOutputs{&route, (*handler)->Outputs(), where});
     impl->routes.push_back(RouteRuntime{&route, std::move(*handler)});
     impl->route_names.push_back(route.name);
     if (route.timeout.count() > 0 && !impl->watchdog) impl->watchdog = std::make_unique<Watchdog>();
   }
+  SLUICE_RETURN_IF_ERROR(CheckTriggerLoops(route_outputs));
   impl->SetUpMetrics();
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }

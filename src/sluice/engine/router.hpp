@@ -3,6 +3,7 @@
 /// match into a job to enqueue (DESIGN.md, "Route").
 
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,12 +24,24 @@ NewJob MakeJob(const RouteConfig& route, Event event);
 /// Jobs for every route of `routes` that `event` matches (an event may feed several routes).
 std::vector<NewJob> RouteEvent(const std::vector<RouteConfig>& routes, const Event& event);
 
-/// Checks that the objects a route's handler writes (`outputs`) cannot trigger the route itself:
-/// an output in the match's store whose prefix and suffix are compatible with the match's (one
-/// a prefix/suffix of the other), when the match takes ObjectCreated events, is the classic
-/// Lambda self-trigger loop. Returns InvalidArgument naming `where` (file:line: route), the
-/// store, both key filters and how to fix it. Thread-safe.
-Status CheckSelfTrigger(const RouteConfig& route, std::span<const OutputTarget> outputs,
-                        std::string_view where);
+/// True when an object written to `output` can trigger `match`: same store, a key can have both
+/// prefixes (one is a prefix of the other) and both suffixes, and the match takes ObjectCreated
+/// events. Thread-safe.
+bool OutputCanTrigger(const OutputTarget& output, const RouteMatch& match);
+
+/// One route and the objects its handler writes, for CheckTriggerLoops.
+struct RouteOutputs {
+  const RouteConfig* route = nullptr;  ///< never null
+  std::vector<OutputTarget> outputs;   ///< the handler's Outputs()
+  std::string where;                   ///< "file:line: route 'name'", for messages
+};
+
+/// Refuses trigger loops among `routes`: route A triggers route B when one of A's outputs can
+/// trigger B's match (OutputCanTrigger). A cycle of that relation is a loop in which every output
+/// runs the routes again: one route triggering itself (the classic Lambda self-trigger loop) or
+/// several routes feeding each other in a ring. Returns InvalidArgument for the first loop found,
+/// naming the `where` of its first route and, for each route of the loop, its handler, the store
+/// and key filters of the output and of the match it triggers, and how to break it. Thread-safe.
+Status CheckTriggerLoops(std::span<const RouteOutputs> routes);
 
 }  // namespace sluice

@@ -409,9 +409,9 @@ Result<TransferSummary> CopyPrefix(ObjectStore& source, std::string_view source_
   std::vector<std::jthread> workers;
   workers.reserve(static_cast<std::size_t>(options.jobs));
   for (int i = 0; i < options.jobs; ++i) {
-    workers.emplace_back([&run, &queue] {
+    workers.emplace_back(WithLogContext([&run, &queue] {
       while (auto task = queue.Pop()) run.Run(*task);
-    });
+    }));
   }
 
   ListOptions list;

@@ -199,7 +199,13 @@ RouteConfig WiblRoute(std::string prefix, std::string suffix) {
   return route;
 }
 
-TEST(CheckSelfTrigger, OutputsThatTheRoutesOwnMatchCoversAreALoopNamingWhereAndHowToFix) {
+// CheckTriggerLoops over one route and the outputs of its handler.
+Status CheckSelfTrigger(const RouteConfig& route, std::vector<OutputTarget> outputs, std::string where) {
+  const std::vector<RouteOutputs> routes = {{&route, std::move(outputs), std::move(where)}};
+  return CheckTriggerLoops(routes);
+}
+
+TEST(CheckTriggerLoops, OutputsThatTheRoutesOwnMatchCoversAreALoopNamingWhereAndHowToFix) {
   const std::vector<OutputTarget> outputs = {{"incoming", "", ".json"}};
   const Status status = CheckSelfTrigger(WiblRoute("", ""), outputs, "p.toml:12: route 'process'");
   ASSERT_FALSE(status);
@@ -214,7 +220,7 @@ TEST(CheckSelfTrigger, OutputsThatTheRoutesOwnMatchCoversAreALoopNamingWhereAndH
   EXPECT_FALSE(CheckSelfTrigger(WiblRoute("in/", ".wibl"), nested, "here"));
 }
 
-TEST(CheckSelfTrigger, AKeyFilterTheOutputsCannotPassMakesItSafe) {
+TEST(CheckTriggerLoops, AKeyFilterTheOutputsCannotPassMakesItSafe) {
   const std::vector<OutputTarget> outputs = {{"incoming", "", ".json"}};
   EXPECT_TRUE(CheckSelfTrigger(WiblRoute("", ".wibl"), outputs, "here"));  // suffix
   const std::vector<OutputTarget> prefixed = {{"incoming", "out/", ".json"}};
@@ -224,6 +230,49 @@ TEST(CheckSelfTrigger, AKeyFilterTheOutputsCannotPassMakesItSafe) {
   RouteConfig removals = WiblRoute("", "");
   removals.match.events = {"ObjectRemoved:*"};
   EXPECT_TRUE(CheckSelfTrigger(removals, outputs, "here"));  // writes create, never remove
+}
+
+RouteConfig Route(std::string name, std::string store, std::string prefix) {
+  RouteConfig route = WiblRoute(std::move(prefix), "");
+  route.name = std::move(name);
+  route.handler = "copy";
+  route.match.store = std::move(store);
+  return route;
+}
+
+TEST(CheckTriggerLoops, RoutesFeedingEachOtherInARingAreALoopNamingEveryStep) {
+  // a: in/ → b's store; b: → c's prefix; c: → back into a's in/.
+  const RouteConfig a = Route("a", "lake", "in/");
+  const RouteConfig b = Route("b", "staging", "");
+  const RouteConfig c = Route("c", "lake", "mid/");
+  const std::vector<RouteOutputs> ring = {{&a, {{"staging", "x/", ""}}, "p.toml:3: route 'a'"},
+                                          {&b, {{"lake", "mid/", ".json"}}, "p.toml:9: route 'b'"},
+                                          {&c, {{"lake", "in/", ""}}, "p.toml:15: route 'c'"}};
+  const Status status = CheckTriggerLoops(ring);
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().code, ErrorCode::InvalidArgument);
+  const std::string text = status.error().ToString();
+  for (const char* part : {"p.toml:3: route 'a'", "trigger loop across 3 routes",
+                           "route 'a' (handler 'copy') writes to store 'staging' with prefix 'x/'",
+                           "which route 'b' matches", "which route 'c' matches",
+                           "store 'lake' with prefix 'in/' and suffix any, which route 'a' matches"}) {
+    EXPECT_NE(text.find(part), std::string::npos) << part << " in " << text;
+  }
+}
+
+TEST(CheckTriggerLoops, AChainThatEndsIsNoLoop) {
+  // The WIBL shape: process writes GeoJSON that submit reads; submit's receipts go elsewhere.
+  const RouteConfig process = Route("process", "incoming", "");
+  const RouteConfig submit = Route("submit", "staging", "");
+  const std::vector<RouteOutputs> chain = {{&process, {{"staging", "", ".json"}}, "process"},
+                                           {&submit, {{"receipts", "", ""}}, "submit"}};
+  EXPECT_TRUE(CheckTriggerLoops(chain));
+  // Two routes triggering a third that writes nowhere they read: a diamond, still no loop.
+  const RouteConfig sink = Route("sink", "receipts", "");
+  const std::vector<RouteOutputs> diamond = {{&process, {{"staging", "", ""}, {"receipts", "", ""}}, "p"},
+                                             {&submit, {{"receipts", "", ""}}, "s"},
+                                             {&sink, {{"archive", "", ""}}, "k"}};
+  EXPECT_TRUE(CheckTriggerLoops(diamond));
 }
 
 }  // namespace

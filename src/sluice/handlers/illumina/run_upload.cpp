@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "sluice/core/log.hpp"
 #include "sluice/core/progress.hpp"
 #include "sluice/store/local/local_store.hpp"
 #include "sluice/store/s3/s3_store.hpp"
@@ -237,7 +238,7 @@ Result<std::vector<RunResult>> UploadRuns(std::span<RunUpload> runs,
     std::vector<std::jthread> workers;
     const auto threads = std::min<std::size_t>(static_cast<std::size_t>(options.concurrency),
                                                tasks.size());
-    for (std::size_t i = 1; i < threads; ++i) workers.emplace_back(work);
+    for (std::size_t i = 1; i < threads; ++i) workers.emplace_back(WithLogContext(work));
     work();
   }
 

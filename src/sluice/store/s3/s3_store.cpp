@@ -21,6 +21,7 @@
 
 #include "sluice/aws/credentials.hpp"
 #include "sluice/core/hash.hpp"
+#include "sluice/core/log.hpp"
 #include "sluice/store/internal.hpp"
 
 namespace sluice {
@@ -418,7 +419,7 @@ class S3Writer final : public ObjectWriter {
     if (!upload_id) return Failed(std::move(upload_id).error());
     upload_id_ = std::move(*upload_id);
     const int workers = std::max(core_->config.parallelism, 1);
-    for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+    for (int i = 0; i < workers; ++i) workers_.emplace_back(WithLogContext([this] { WorkerLoop(); }));
     return Ok();
   }
 
@@ -699,7 +700,9 @@ Result<ObjectInfo> S3Store::PutFrom(std::string_view key, ObjectReader& source,
   };
   {
     std::vector<std::jthread> threads;
-    for (int i = 1; i < std::min(config.parallelism, parts); ++i) threads.emplace_back(upload_parts);
+    for (int i = 1; i < std::min(config.parallelism, parts); ++i) {
+      threads.emplace_back(WithLogContext(upload_parts));
+    }
     upload_parts();
   }
   if (!error) {
@@ -867,7 +870,7 @@ Result<ObjectInfo> S3Store::CopyMultipart(const std::string& source,
   std::vector<std::thread> threads;
   const std::size_t thread_count =
       std::min(parts, static_cast<std::size_t>(std::max(core_->config.parallelism, 1)));
-  for (std::size_t t = 0; t < thread_count; ++t) threads.emplace_back(copy_parts);
+  for (std::size_t t = 0; t < thread_count; ++t) threads.emplace_back(WithLogContext(copy_parts));
   for (auto& thread : threads) thread.join();
 
   std::optional<std::string> expected;
