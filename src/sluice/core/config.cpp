@@ -289,6 +289,25 @@ Status ParseWebhook(TableReader& r, WebhookConfig& out) {
   return Ok();
 }
 
+// The watch keys of a [[sources]] table (docs/configuration.md, "watch").
+Status ParseWatch(TableReader& r, SourceConfig& out) {
+  SLUICE_ASSIGN_OR_RETURN(auto interval, r.Duration("interval"));
+  if (interval) {
+    if (interval->count() <= 0) return Fail(r.MakeError("interval", "must be more than 0"));
+    out.interval = *interval;
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto stable_for, r.Duration("stable_for"));
+  if (stable_for) out.stable_for = *stable_for;
+  SLUICE_ASSIGN_OR_RETURN(auto mode, r.String("mode"));
+  if (mode) {
+    if (*mode != "auto" && *mode != "inotify" && *mode != "poll") {
+      return Fail(r.MakeError("mode", fmt::format("'{}': expected \"auto\", \"inotify\" or \"poll\"", *mode)));
+    }
+    out.watch_mode = *mode;
+  }
+  return Ok();
+}
+
 Status ParseSource(const toml::table& table, const std::string& file, std::size_t index,
                    const std::filesystem::path& base_dir, SourceConfig& out) {
   TableReader r(table, file, fmt::format("sources[{}]", index));
@@ -314,6 +333,8 @@ Status ParseSource(const toml::table& table, const std::string& file, std::size_
     if (index_url.find("://") != std::string::npos) {
       SLUICE_ASSIGN_OR_RETURN(out.index, ResolveUrl(r, "index", index_url, base_dir));
     }
+  } else if (out.type == "watch") {
+    SLUICE_RETURN_IF_ERROR(ParseWatch(r, out));
   } else if (out.type == "webhook") {
     SLUICE_RETURN_IF_ERROR(ParseWebhook(r, out.webhook));
   } else if (out.type == "amqp") {
@@ -326,7 +347,7 @@ Status ParseSource(const toml::table& table, const std::string& file, std::size_
     }
   } else {
     return Fail(r.MakeError("type", fmt::format(
-        "unknown source type '{}': expected poll, index, webhook or amqp", out.type)));
+        "unknown source type '{}': expected poll, index, watch, webhook or amqp", out.type)));
   }
   return r.Finish();
 }
@@ -422,6 +443,11 @@ Status CheckReferences(const PipelineConfig& config, const std::string& file) {
     }
     if (!(source.type == "webhook" && source.store.empty()) && !config.stores.contains(source.store)) {
       return Fail(ErrorCode::InvalidArgument, fmt::format("store '{}' is not defined", source.store), at);
+    }
+    if (source.type == "watch" && !config.stores.at(source.store).url.starts_with("file://")) {
+      return Fail(ErrorCode::InvalidArgument,
+                  fmt::format("store '{}' is not a file:// store: a watch source follows a local folder",
+                              source.store), at);
     }
   }
   for (const auto& route : config.routes) {

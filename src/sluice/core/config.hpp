@@ -112,6 +112,12 @@ struct SourceConfig {
   std::string prefix;  ///< poll: listed prefix; index: key = prefix + id + suffix
   std::string suffix;  ///< poll: only keys ending so; index: appended to each id
   std::chrono::milliseconds interval{std::chrono::seconds(5)};  ///< poll: pause between listings
+  /// type "watch" (whose `store` must be a file:// store, and whose `interval` is the polling
+  /// period): a file is emitted once its size and mtime have not changed for this long
+  std::chrono::milliseconds stable_for{std::chrono::seconds(2)};
+  /// watch: `mode`, "auto" (inotify unless the folder is on a network filesystem), "inotify" or
+  /// "poll" (a rescan every `interval`)
+  std::string watch_mode = "auto";
   std::string index;   ///< index: URL of the index ("file:///…/index.txt" or "<store>:<key>")
   WebhookConfig webhook;  ///< webhook only
   std::string url;     ///< amqp: the broker, "amqp://user:pass@host:port/vhost[?queue=…]"

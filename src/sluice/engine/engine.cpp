@@ -600,7 +600,7 @@ Result<int> Engine::SubmitToRoute(std::string_view route, std::vector<Event> eve
 
 Status Engine::SourcesPass() {
   for (auto& source : impl_->sources) {
-    if (source->IsPush()) {
+    if (!source->ScansOnRun()) {
       spdlog::info("source '{}' receives events only under `sluice serve`; skipped", source->Name());
       continue;
     }

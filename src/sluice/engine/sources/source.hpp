@@ -3,7 +3,8 @@
 /// `poll` (list a store prefix, emit objects that are new or whose ETag changed) and `index` (an
 /// index of run ids, one per line, as the Serratus uploader's index.txt: research/serratus.md
 /// §1.5). Push sources receive events on their own threads between Start() and Stop(): `webhook`
-/// (S3 event notifications over HTTP: webhook.hpp).
+/// (S3 event notifications over HTTP: webhook.hpp), `amqp` (amqp_source.hpp) and `watch` (a local
+/// folder: watch.hpp).
 
 #include <chrono>
 #include <functional>
@@ -48,6 +49,9 @@ class Source {
   /// True for push sources (webhook): `Engine::Serve` Start()s and Stop()s them instead of
   /// calling Pass(), and `Engine::SourcesPass` (`sluice run`) skips them.
   [[nodiscard]] virtual bool IsPush() const { return false; }
+  /// True when `sluice run` (`Engine::SourcesPass`) calls Pass(): pull sources, and push sources
+  /// whose Pass() does one useful scan (watch). Default: !IsPush().
+  [[nodiscard]] virtual bool ScansOnRun() const { return !IsPush(); }
   /// Starts receiving (push sources). Errors: Unsupported for pull sources; a push source's own
   /// (e.g. Transient when its port cannot be bound).
   virtual Status Start(PushContext context) {

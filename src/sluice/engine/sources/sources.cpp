@@ -4,6 +4,7 @@
 #include "sluice/core/uri.hpp"
 #include "sluice/engine/sources/amqp_source.hpp"
 #include "sluice/engine/sources/source.hpp"
+#include "sluice/engine/sources/watch.hpp"
 #include "sluice/engine/sources/webhook.hpp"
 
 namespace sluice {
@@ -168,6 +169,11 @@ Result<std::unique_ptr<Source>> MakeSource(const SourceConfig& config, const Res
   if (config.type == "webhook" || config.type == "amqp") {
     auto made = config.type == "webhook" ? MakeWebhookSource(config, resources)
                                          : MakeAmqpSource(config, resources);
+    if (!made) return Fail(std::move(made).error().WithContext(at));
+    return made;
+  }
+  if (config.type == "watch") {
+    auto made = MakeWatchSource(config, resources);
     if (!made) return Fail(std::move(made).error().WithContext(at));
     return made;
   }
