@@ -36,6 +36,7 @@ void AddBackfillCommand(CLI::App& app, int& exit_code);  ///< `sluice backfill` 
 void AddJobsCommand(CLI::App& app, int& exit_code);  ///< `sluice jobs list` (jobs.cpp)
 void AddDlqCommand(CLI::App& app, int& exit_code);  ///< `sluice dlq list|show|retry|purge` (dlq.cpp)
 void AddStatusCommand(CLI::App& app, int& exit_code);  ///< `sluice status` (status.cpp)
+void AddSourcesCommand(CLI::App& app, int& exit_code);  ///< `sluice sources reset` (sources.cpp)
 void AddSerratusCommand(CLI::App& app, int& exit_code);  ///< `sluice serratus` (serratus.cpp)
 void AddCpCommand(CLI::App& app, int& exit_code);  ///< `sluice cp` (cp.cpp)
 void AddLsCommand(CLI::App& app, int& exit_code);  ///< `sluice ls` (cp.cpp)

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   app::AddJobsCommand(app, exit_code);
   app::AddDlqCommand(app, exit_code);
   app::AddStatusCommand(app, exit_code);
+  app::AddSourcesCommand(app, exit_code);
   app::AddSerratusCommand(app, exit_code);
   app::AddCpCommand(app, exit_code);
   app::AddLsCommand(app, exit_code);

@@ -1,10 +1,11 @@
 // `sluice status`: queue depth by route and state, recent rates and the last errors, from the
-// queue and its attempt history.
+// queue and its attempt history; then the remembered state of poll and listing sources.
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "sluice/app/commands.hpp"
+#include "sluice/engine/sources/source_state.hpp"
 
 namespace sluice::app {
 namespace {
@@ -55,8 +56,9 @@ void AddStatusCommand(CLI::App& app, int& exit_code) {
   auto* status = app.add_subcommand(
       "status", "Print the queue's depth by route and state (pending, running, waiting to retry,\n"
                 "dead, succeeded), the jobs that succeeded or died and the failed attempts in the\n"
-                "last minute and hour, and the last errors. Exit codes: 0 ok, 1 queue unavailable,\n"
-                "2 usage or config error.");
+                "last minute and hour, the last errors, and what each poll and listing source\n"
+                "remembers (objects, mark, last pass; a listing's progress). Exit codes: 0 ok,\n"
+                "1 queue or source state unavailable, 2 usage or config error.");
   auto config = std::make_shared<std::string>();
   auto errors = std::make_shared<int>(10);
   status->add_option("-c,--config", *config, "pipeline config (TOML)")->required();
@@ -74,6 +76,21 @@ void AddStatusCommand(CLI::App& app, int& exit_code) {
       return;
     }
     PrintOverview(**engine, *overview);
+    if (SourceStateUrl((*engine)->Config()).empty()) {  // amqp:// and no [engine] state
+      exit_code = kExitOk;
+      return;
+    }
+    auto sources = ReadSourceStatuses((*engine)->Config(), (*engine)->GetResources());
+    if (!sources) {
+      exit_code = ReportError(sources.error());
+      return;
+    }
+    if (!sources->empty()) {
+      fmt::print("\n{:<24} {:<8} {}\n", "SOURCE", "TYPE", "STATE");
+      for (const auto& source : *sources) {
+        fmt::print("{:<24} {:<8} {}\n", source.name, source.type, source.text);
+      }
+    }
     exit_code = kExitOk;
   });
 }

@@ -169,8 +169,16 @@ Status ParseQueue(const toml::table& table, const std::string& file,
   return r.Finish();
 }
 
-Status ParseEngine(const toml::table& table, const std::string& file, EngineConfig& out) {
+Status ParseEngine(const toml::table& table, const std::string& file,
+                   const std::filesystem::path& base_dir, EngineConfig& out) {
   TableReader r(table, file, "engine");
+  SLUICE_ASSIGN_OR_RETURN(auto state, r.String("state"));
+  if (state) {
+    SLUICE_ASSIGN_OR_RETURN(out.state, ResolveUrl(r, "state", *state, base_dir));
+    if (!out.state.starts_with("sqlite://")) {
+      return Fail(r.MakeError("state", "must be a sqlite:// URL, e.g. \"sqlite://state.db\""));
+    }
+  }
   SLUICE_ASSIGN_OR_RETURN(auto grace, r.Duration("shutdown_grace"));
   if (grace) out.shutdown_grace = *grace;
   SLUICE_ASSIGN_OR_RETURN(auto idle, r.Duration("idle_poll"));
@@ -327,6 +335,10 @@ Status ParseSource(const toml::table& table, const std::string& file, std::size_
   if (out.type == "poll") {
     SLUICE_ASSIGN_OR_RETURN(auto interval, r.Duration("interval"));
     if (interval) out.interval = *interval;
+    SLUICE_ASSIGN_OR_RETURN(auto incremental, r.Bool("incremental"));
+    out.incremental = incremental.value_or(false);
+  } else if (out.type == "listing") {
+    // store, prefix and suffix only: a one-off backfill
   } else if (out.type == "index") {
     SLUICE_ASSIGN_OR_RETURN(std::string index_url, r.RequireString("index"));
     out.index = index_url;
@@ -347,7 +359,7 @@ Status ParseSource(const toml::table& table, const std::string& file, std::size_
     }
   } else {
     return Fail(r.MakeError("type", fmt::format(
-        "unknown source type '{}': expected poll, index, watch, webhook or amqp", out.type)));
+        "unknown source type '{}': expected poll, listing, index, watch, webhook or amqp", out.type)));
   }
   return r.Finish();
 }
@@ -572,7 +584,7 @@ Result<PipelineConfig> ParseConfig(std::string_view text, const std::filesystem:
   SLUICE_RETURN_IF_ERROR(ParseQueue(*queue, file, base_dir, config.queue));
 
   SLUICE_ASSIGN_OR_RETURN(const toml::table* engine, r.Table("engine"));
-  if (engine != nullptr) SLUICE_RETURN_IF_ERROR(ParseEngine(*engine, file, config.engine));
+  if (engine != nullptr) SLUICE_RETURN_IF_ERROR(ParseEngine(*engine, file, base_dir, config.engine));
 
   SLUICE_ASSIGN_OR_RETURN(const toml::table* stores, r.Table("stores"));
   if (stores != nullptr) {

@@ -67,6 +67,9 @@ struct EngineConfig {
   std::string listen;
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(30)};  ///< wait for running jobs
   std::chrono::milliseconds idle_poll{std::chrono::milliseconds(200)}; ///< claim retry when idle
+  /// `state = "sqlite://path"` (resolved): where poll and listing sources keep what they listed
+  /// (engine/sources/source_state.hpp). Empty = the queue's database when it is sqlite://.
+  std::string state;
 };
 
 /// `[stores.NAME]`: an object store.
@@ -105,12 +108,12 @@ struct WebhookConfig {
 /// `[[sources]]`: where events come from.
 struct SourceConfig {
   std::string name;
-  std::string type;    ///< "poll", "index", "webhook" or "amqp"
+  std::string type;    ///< "poll", "listing", "index", "webhook" or "amqp"
   /// poll: the store listed; index: the store the run ids' objects are in; webhook and amqp
   /// (optional): the store of events whose bucket is no s3:// store's
   std::string store;
-  std::string prefix;  ///< poll: listed prefix; index: key = prefix + id + suffix
-  std::string suffix;  ///< poll: only keys ending so; index: appended to each id
+  std::string prefix;  ///< poll, listing: listed prefix; index: key = prefix + id + suffix
+  std::string suffix;  ///< poll, listing: only keys ending so; index: appended to each id
   std::chrono::milliseconds interval{std::chrono::seconds(5)};  ///< poll: pause between listings
   /// type "watch" (whose `store` must be a file:// store, and whose `interval` is the polling
   /// period): a file is emitted once its size and mtime have not changed for this long
@@ -118,6 +121,9 @@ struct SourceConfig {
   /// watch: `mode`, "auto" (inotify unless the folder is on a network filesystem), "inotify" or
   /// "poll" (a rescan every `interval`)
   std::string watch_mode = "auto";
+  /// poll: list only keys after the greatest key emitted so far (for layouts that only grow);
+  /// objects changed below it are then not seen
+  bool incremental = false;
   std::string index;   ///< index: URL of the index ("file:///…/index.txt" or "<store>:<key>")
   WebhookConfig webhook;  ///< webhook only
   std::string url;     ///< amqp: the broker, "amqp://user:pass@host:port/vhost[?queue=…]"

@@ -16,6 +16,7 @@
 #include "sluice/core/retry.hpp"
 #include "sluice/core/units.hpp"
 #include "sluice/engine/router.hpp"
+#include "sluice/engine/sources/source_state.hpp"
 #include "sluice/engine/sources/webhook.hpp"
 
 namespace sluice {
@@ -135,7 +136,11 @@ struct Engine::Impl {
   PipelineConfig config;
   Resources resources;
   std::unique_ptr<Queue> queue;
+  // Sources are built, and their state opened, only by the commands that run them (OpenSources):
+  // `sluice worker`, `jobs` and `dlq` never touch either. The state outlives the sources.
+  std::shared_ptr<SourceState> source_state;
   std::vector<std::unique_ptr<Source>> sources;
+  bool sources_opened = false;
   std::vector<RouteRuntime> routes;
   std::vector<std::string> route_names;
   std::string owner = ProcessOwner();
@@ -511,6 +516,18 @@ struct Engine::Impl {
     }
   }
 
+  Status OpenSources() {
+    if (sources_opened) return Ok();
+    SLUICE_ASSIGN_OR_RETURN(source_state, OpenSourceStateFor(config));
+    for (const auto& source : config.sources) {
+      auto made = MakeSource(source, resources, source_state.get());
+      if (!made) return Fail(std::move(made).error().WithContext(config.file.string()));
+      sources.push_back(std::move(*made));
+    }
+    sources_opened = true;
+    return Ok();
+  }
+
   // Submit for events delivered by a source: counted by source name.
   Result<int> SubmitFromSource(const std::string& source, std::vector<Event> events) {
     metrics.Increment("sluice_events_received_total", {{"source", source}}, static_cast<double>(events.size()));
@@ -560,11 +577,6 @@ Result<std::unique_ptr<Engine>> Engine::Open(PipelineConfig config, const Handle
   auto queue = MakeQueue(c.queue.url);
   if (!queue) return Fail(std::move(queue).error().WithContext("queue"));
   impl->queue = std::move(*queue);
-  for (const auto& source : c.sources) {
-    auto made = MakeSource(source, impl->resources);
-    if (!made) return Fail(std::move(made).error().WithContext(c.file.string()));
-    impl->sources.push_back(std::move(*made));
-  }
   std::vector<RouteOutputs> route_outputs;
   for (const auto& route : c.routes) {
     const std::string where = fmt::format("{}:{}: route '{}'", c.file.string(), route.line, route.name);
@@ -599,6 +611,7 @@ Result<int> Engine::SubmitToRoute(std::string_view route, std::vector<Event> eve
 }
 
 Status Engine::SourcesPass() {
+  SLUICE_RETURN_IF_ERROR(impl_->OpenSources());
   for (auto& source : impl_->sources) {
     if (!source->ScansOnRun()) {
       spdlog::info("source '{}' receives events only under `sluice serve`; skipped", source->Name());
@@ -660,6 +673,7 @@ Result<RunReport> Engine::RunDaemon(const std::atomic<bool>& stop, bool with_sou
   Impl& impl = *impl_;
   const auto started = SteadyClock::now();
 
+  if (with_sources) SLUICE_RETURN_IF_ERROR(impl.OpenSources());
   impl.stopping = false;
   const auto health = [&impl]() -> Status {
     if (impl.stopping) return Fail(ErrorCode::Cancelled, "shutting down");

@@ -36,8 +36,10 @@ struct RunReport {
 /// the worker pool runs on threads of its own.
 class Engine {
  public:
-  /// Opens everything a config names and builds every route's handler. Errors name the config
-  /// file and line (InvalidArgument), or the store/table/queue that could not be opened.
+  /// Opens everything a config names and builds every route's handler; sources (and their state,
+  /// source_state.hpp) are built by the first SourcesPass or Serve, so commands that run none never
+  /// open them. Errors name the config file and line (InvalidArgument), or the
+  /// store/table/queue that could not be opened.
   static Result<std::unique_ptr<Engine>> Open(PipelineConfig config, const HandlerRegistry& registry);
   ~Engine();
   Engine(const Engine&) = delete;
@@ -57,7 +59,9 @@ class Engine {
   /// Enqueues events for one route, without matching (backfills). InvalidArgument if unknown.
   Result<int> SubmitToRoute(std::string_view route, std::vector<Event> events);
   /// Lets every pull source make one pass, enqueueing what it finds. Push sources (webhook) are
-  /// skipped with a log line: they receive events only under Serve.
+  /// skipped with a log line: they receive events only under Serve. The first call builds the
+  /// sources: InvalidArgument naming a poll or listing source when no state database can be found
+  /// (an amqp:// queue and no `[engine] state`).
   Status SourcesPass();
   /// Runs the worker pool until no job of the config's routes is pending, running or waiting for a
   /// retry, then stops it. Logs progress every few seconds.
@@ -66,7 +70,8 @@ class Engine {
   /// returns after the enqueue committed) and the worker pool until `stop` becomes true, then
   /// stops push sources, stops claiming, lets running jobs finish within engine.shutdown_grace and
   /// releases the rest. Serves /metrics and /healthz on engine.listen when set. Errors before the
-  /// pool starts: a push source or engine.listen that cannot bind (Transient).
+  /// pool starts: a push source or engine.listen that cannot bind (Transient); building the
+  /// sources (as SourcesPass).
   Result<RunReport> Serve(const std::atomic<bool>& stop);
   /// `sluice worker`: Serve without the sources. Runs the worker pool on the config's routes until
   /// `stop` becomes true (another process, `sluice serve`, feeds the queue), then shuts down as

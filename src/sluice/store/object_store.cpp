@@ -266,7 +266,9 @@ Result<ObjectTags> ParseTagging(std::string_view text) {
 }
 
 ListPageBuilder::ListPageBuilder(const ListOptions& options)
-    : options_(options), start_after_(options.continuation_token) {}
+    : options_(options),
+      start_after_(options.continuation_token.empty() ? options.start_after
+                                                      : options.continuation_token) {}
 
 bool ListPageBuilder::Add(const ObjectInfo& object) {
   if (full_) return false;

@@ -44,6 +44,9 @@ struct ListOptions {
   std::string delimiter;           ///< when set, keys with it after the prefix roll up
   int max_keys = 1000;             ///< keys + common prefixes per page, 1..1000
   std::string continuation_token;  ///< from the previous page's next_continuation_token
+  /// ListObjectsV2 `start-after`: list only keys after this one (byte order); it need not exist.
+  /// Used for the first page: a continuation token, when set, takes precedence (as on S3).
+  std::string start_after;
   /// False lets a backend leave ObjectInfo::etag empty where it would have to compute it
   /// (file:// hashes every file whose ETag it has not cached); s3:// reports ETags anyway.
   bool need_etags = true;
@@ -259,11 +262,13 @@ Result<std::unique_ptr<ObjectStore>> MakeObjectStore(std::string_view url,
 
 /// Accumulates one ListObjectsV2 page from keys fed in ascending order, applying prefix,
 /// delimiter, max keys and the continuation token. Backends share it so every one pages alike.
-/// The continuation token is the last key or common prefix returned. Not thread-safe.
+/// The continuation token is the last key or common prefix returned; without one, listing starts
+/// after ListOptions::start_after. Not thread-safe.
 class ListPageBuilder {
  public:
   explicit ListPageBuilder(const ListOptions& options);
-  /// Keys at or before this are skipped by Add; a backend may use it to skip whole subtrees.
+  /// Keys at or before this (the continuation token, else start_after) are skipped by Add; a
+  /// backend may use it to skip whole subtrees.
   [[nodiscard]] const std::string& StartAfter() const { return start_after_; }
   /// Offers the next key in ascending order. Returns false once the page is full (the offered
   /// object is then not included, and the page is truncated).

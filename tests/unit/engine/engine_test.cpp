@@ -541,7 +541,8 @@ TEST_F(EngineTest, AReopenedEngineEnqueuesNothingNewForUnchangedObjects) {
   ASSERT_EQ(PassAndDrain().succeeded, 3);
   engine_.reset();
 
-  // A new process: its poll source has seen nothing, so only the queue's dedupe keys stop reruns.
+  // A new process: its poll source remembers the ETags it listed (in the queue's database), and
+  // the queue's dedupe keys would stop reruns anyway.
   ASSERT_NO_FATAL_FAILURE(Open());
   const RunReport again = PassAndDrain();
   EXPECT_EQ(again.succeeded, 0);

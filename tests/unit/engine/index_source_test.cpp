@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sluice/engine/sources/source.hpp"
+#include "sluice/engine/sources/source_state.hpp"
 #include "sluice/store/memory/memory_store.hpp"
 #include "support/temp_dir.hpp"
 
@@ -189,7 +190,10 @@ TEST_F(IndexSourceTest, PollSourceEmitsNewAndChangedObjectsOnly) {
   config.prefix = "summary2/";
   config.suffix = ".summary";
   config.interval = std::chrono::milliseconds(1234);
-  auto source = MakeSource(config, resources_);
+  TempDir dir;
+  auto state = SourceState::Open(dir / "state.db");
+  ASSERT_TRUE(state) << state.error().ToString();
+  auto source = MakeSource(config, resources_, state->get());
   ASSERT_TRUE(source) << source.error().ToString();
   EXPECT_EQ((*source)->Interval(), std::optional<std::chrono::milliseconds>(1234));
 

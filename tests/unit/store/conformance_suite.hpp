@@ -756,6 +756,36 @@ TEST_P(ObjectStoreConformance, ListWithPrefixReturnsOnlyMatchingKeys) {
   EXPECT_TRUE(ListAll(options).first.empty());
 }
 
+TEST_P(ObjectStoreConformance, StartAfterListsOnlyLaterKeysAndPagesOnFromThere) {
+  PutAll({"runs/2024-01/a", "runs/2024-02/b", "runs/2024-02/c", "runs/2024-03/d", "runs/2024-10/e",
+          "runs-old/x", "zzz"});
+  ListOptions options;
+  options.prefix = "runs/";
+  // An existing key: it is not repeated.
+  options.start_after = "runs/2024-02/b";
+  EXPECT_EQ(ListAll(options).first,
+            (std::vector<std::string>{"runs/2024-02/c", "runs/2024-03/d", "runs/2024-10/e"}));
+  // A key that does not exist, between folders: listing starts at the next key.
+  options.start_after = "runs/2024-02/bz";
+  EXPECT_EQ(ListAll(options).first,
+            (std::vector<std::string>{"runs/2024-02/c", "runs/2024-03/d", "runs/2024-10/e"}));
+  // Page by page: the continuation token carries on after the first page.
+  options.max_keys = 1;
+  const auto [paged, pages] = ListAll(options);
+  EXPECT_EQ(paged, (std::vector<std::string>{"runs/2024-02/c", "runs/2024-03/d", "runs/2024-10/e"}));
+  EXPECT_EQ(pages, 3);
+  options.max_keys = 1000;
+  // Before the prefix: the whole prefix; past its last key: nothing.
+  options.start_after = "a";
+  EXPECT_EQ(ListAll(options).first.size(), 5U);
+  options.start_after = "runs/2024-10/e";
+  EXPECT_TRUE(ListAll(options).first.empty());
+  // Without a prefix it applies to the whole store.
+  ListOptions all;
+  all.start_after = "runs/2024-03/d";
+  EXPECT_EQ(ListAll(all).first, (std::vector<std::string>{"runs/2024-10/e", "zzz"}));
+}
+
 TEST_P(ObjectStoreConformance, ListRejectsMaxKeysOutside1To1000) {
   for (const int max_keys : {0, -1, 1001}) {
     ListOptions options;

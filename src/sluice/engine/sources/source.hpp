@@ -1,6 +1,7 @@
 #pragma once
 /// Sources: where events come from (DESIGN.md, "How data flows"). Pull sources are passed over:
-/// `poll` (list a store prefix, emit objects that are new or whose ETag changed) and `index` (an
+/// `poll` (list a store prefix, emit objects that are new or whose ETag changed), `listing` (a
+/// one-off backfill over a prefix, resumable: stateful_sources.hpp) and `index` (an
 /// index of run ids, one per line, as the Serratus uploader's index.txt: research/serratus.md
 /// §1.5). Push sources receive events on their own threads between Start() and Stop(): `webhook`
 /// (S3 event notifications over HTTP: webhook.hpp), `amqp` (amqp_source.hpp) and `watch` (a local
@@ -63,9 +64,13 @@ class Source {
   virtual void Stop() {}
 };
 
-/// Builds the source of `config` over the opened stores. InvalidArgument (with the config line)
-/// for an unknown type or store.
-Result<std::unique_ptr<Source>> MakeSource(const SourceConfig& config, const Resources& resources);
+class SourceState;
+
+/// Builds the source of `config` over the opened stores. `state` (source_state.hpp) is where
+/// `poll` and `listing` sources remember what they listed; it must outlive the source. InvalidArgument
+/// (with the config line) for an unknown type or store, or a poll or listing source without state.
+Result<std::unique_ptr<Source>> MakeSource(const SourceConfig& config, const Resources& resources,
+                                           SourceState* state = nullptr);
 
 /// Reads an index of run ids and turns each into an object event `prefix + id + suffix` in
 /// `store`. `index_url` is "file:///path/index.txt" or "<store name>:<key>". Lines are trimmed;

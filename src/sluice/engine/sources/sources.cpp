@@ -4,56 +4,12 @@
 #include "sluice/core/uri.hpp"
 #include "sluice/engine/sources/amqp_source.hpp"
 #include "sluice/engine/sources/source.hpp"
+#include "sluice/engine/sources/stateful_sources.hpp"
 #include "sluice/engine/sources/watch.hpp"
 #include "sluice/engine/sources/webhook.hpp"
 
 namespace sluice {
 namespace {
-
-// Lists `prefix` of a store each pass and emits the objects that are new or whose ETag changed
-// since the previous pass of this process (the queue's dedupe key covers restarts).
-class PollSource final : public Source {
- public:
-  PollSource(SourceConfig config, ObjectStore* store) : config_(std::move(config)), store_(store) {}
-
-  const std::string& Name() const override { return config_.name; }
-  std::optional<std::chrono::milliseconds> Interval() const override { return config_.interval; }
-
-  Status Pass(const EventSink& sink) override {
-    ListOptions options;
-    options.prefix = config_.prefix;
-    std::size_t listed = 0;
-    std::size_t emitted = 0;
-    do {
-      auto page = store_->List(options);
-      if (!page) {
-        return Fail(std::move(page).error().WithContext(
-            fmt::format("source '{}': list {}/{}", config_.name, store_->Url(), config_.prefix)));
-      }
-      std::vector<Event> events;
-      for (auto& object : page->objects) {
-        ++listed;
-        if (!object.key.ends_with(config_.suffix)) continue;
-        auto [it, inserted] = seen_.try_emplace(object.key, object.etag);
-        if (!inserted) {
-          if (it->second == object.etag) continue;
-          it->second = object.etag;
-        }
-        events.push_back(ObjectCreatedEvent(config_.store, object));
-      }
-      emitted += events.size();
-      if (!events.empty()) SLUICE_RETURN_IF_ERROR(sink(std::move(events)));
-      options.continuation_token = page->next_continuation_token;
-    } while (!options.continuation_token.empty());
-    spdlog::debug("source '{}': listed {} objects, {} new or changed", config_.name, listed, emitted);
-    return Ok();
-  }
-
- private:
-  SourceConfig config_;
-  ObjectStore* store_;
-  std::map<std::string, std::string> seen_;  // key → ETag at the last pass
-};
 
 class IndexSource final : public Source {
  public:
@@ -164,7 +120,8 @@ Result<std::vector<Event>> ReadIndexEvents(const std::string& index_url, const s
   return events;
 }
 
-Result<std::unique_ptr<Source>> MakeSource(const SourceConfig& config, const Resources& resources) {
+Result<std::unique_ptr<Source>> MakeSource(const SourceConfig& config, const Resources& resources,
+                                           SourceState* state) {
   const std::string at = fmt::format("{}source '{}'", config.line > 0 ? fmt::format("line {}: ", config.line) : "", config.name);
   if (config.type == "webhook" || config.type == "amqp") {
     auto made = config.type == "webhook" ? MakeWebhookSource(config, resources)
@@ -181,7 +138,14 @@ Result<std::unique_ptr<Source>> MakeSource(const SourceConfig& config, const Res
   if (store == nullptr) {
     return Fail(ErrorCode::InvalidArgument, fmt::format("store '{}' is not defined", config.store), at);
   }
-  if (config.type == "poll") return std::unique_ptr<Source>(std::make_unique<PollSource>(config, store));
+  if (SourceTypeHasState(config.type)) {
+    if (state == nullptr) {
+      return Fail(ErrorCode::InvalidArgument,
+                  fmt::format("a {} source needs its state database: set [engine] state", config.type), at);
+    }
+    return config.type == "poll" ? MakePollSource(config, store, state)
+                                 : MakeListingSource(config, store, state);
+  }
   if (config.type == "index") return std::unique_ptr<Source>(std::make_unique<IndexSource>(config, resources));
   return Fail(ErrorCode::InvalidArgument, fmt::format("unknown source type '{}'", config.type), at);
 }

@@ -760,6 +760,9 @@ Result<ListPage> S3Store::List(const ListOptions& options) {
   if (!options.delimiter.empty()) call.query.emplace_back("delimiter", options.delimiter);
   if (!options.continuation_token.empty()) {
     call.query.emplace_back("continuation-token", options.continuation_token);
+  } else if (!options.start_after.empty()) {
+    // S3 ignores start-after once a continuation token is sent; send it only on the first page.
+    call.query.emplace_back("start-after", core_->FullKey(options.start_after));
   }
   SLUICE_ASSIGN_OR_RETURN(auto response, core_->client->Call(std::move(call)));
   auto parsed = s3::ParseListObjectsV2(response.body);

@@ -86,7 +86,7 @@ class S3Store : public ObjectStore {
   /// Content-MD5, then as it is sent) and never held in memory. A failed upload is aborted.
   Result<ObjectInfo> PutFrom(std::string_view key, ObjectReader& source,
                              const PutOptions& options = {}) override;
-  /// ListObjectsV2 (encoding-type=url, so any key survives the XML).
+  /// ListObjectsV2 (encoding-type=url, so any key survives the XML; `start-after` on a first page).
   Result<ListPage> List(const ListOptions& options) override;
   /// DeleteObject.
   Status Delete(std::string_view key) override;
