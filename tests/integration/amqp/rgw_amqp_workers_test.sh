@@ -61,7 +61,7 @@ retry = { max_attempts = 3, initial_backoff = "50ms", max_backoff = "200ms" }
 options = { kind = "nucleotide", table = "summary", json_store = "lake" }
 TOML
 
-"$SLUICE" --log-format json serve --config pipeline.toml 2>serve.log &
+"$SLUICE" --log-format json --log-level debug serve --config pipeline.toml 2>serve.log &
 serve_pid=$!
 pids=()
 for n in 1 2 3; do
@@ -133,6 +133,11 @@ expect_eq "run objects" "$(find lake/run -type f | wc -l)" "$runs"
 families=$(cat gen/summary2/*.summary | grep -c '^famcvg=' || true)
 expect_eq "nfamily rows" "$(sql summary.db 'SELECT count(*) FROM nfamily')" "$families"
 expect_eq "messages left on the broker" "$(messages_left)" 0
+# events the source enqueued (its debug lines "N notification(s), M event(s)"): more than $runs
+# means RGW notified some PUT twice; each extra one became a job that rewrote the same outputs
+events=$(grep -o 'notification(s), [0-9]* event(s)' serve.log | awk '{ s += $2 } END { print s + 0 }')
+echo "the source enqueued $events event(s) for $runs objects"
+[ "$events" -ge "$runs" ] || fail "the source enqueued only $events event(s) for $runs objects"
 aws_ s3 rm --only-show-errors --recursive "s3://$bucket" || true
 aws_ s3api delete-bucket --bucket "$bucket" || true
 aws_ sns delete-topic --topic-arn "$arn" || true
