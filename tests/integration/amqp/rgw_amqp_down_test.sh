@@ -12,7 +12,8 @@
 # push never fails and the persistent-queue retry bug of HTTP endpoints (tests/integration/
 # CMakeLists.txt, rgw_notify_persistent) is never reached. The guarantee comes from the durable
 # queue: RGW confirms an event only once the broker has it, and the source acks it only after the
-# job is durably enqueued.
+# job is durably enqueued. (Once, with four RGW/broker tests run at once by hand, radosgw itself
+# segfaulted in a messenger thread; the test then fails with "only N of M objects were copied".)
 source "$SLUICE_SOURCE_DIR/tests/cli/lib.sh"
 : "${SLUICE_AMQP_URL:?run through with-amqp-env.sh}" "${S3_ENDPOINT:?run through with-ceph-env.sh}"
 RMQ="$SLUICE_SOURCE_DIR/scripts/services/rabbitmq.sh"
@@ -121,7 +122,9 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 waiting=$(queue_messages "$events_queue")
-expect_eq "notifications waiting in $events_queue while sluice is down" "$waiting" "$second"
+# at least one per object (RGW's persistent queue delivers at least once)
+[ "$waiting" -ge "$second" ] || fail "only $waiting notification(s) of $second wait in $events_queue while sluice is down"
+echo "$waiting notification(s) wait in $events_queue while sluice is down"
 expect_eq "objects copied while sluice was down" "$(copied)" "$first"
 
 # 3. sluice is back: the waiting notifications are consumed and every object is copied once
