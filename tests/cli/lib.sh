@@ -1,13 +1,18 @@
 # Shared helpers of the black-box CLI tests. Each *_test.sh sources this file, runs in its own
 # temporary folder and exits 0 (pass), 1 (fail) or 77 (skipped, with the reason printed).
+# SLUICE_KEEP_FAILED=DIR keeps the folder of a failed test (logs, configs) under DIR.
 set -euo pipefail
 
 : "${SLUICE:?SLUICE must point at the sluice binary}"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-cli.XXXXXX")
 cleanup() {
-  local pids
+  local rc=$? pids
   pids=$(jobs -p || true)
   [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${SLUICE_KEEP_FAILED:-}" ]; then
+    mkdir -p "$SLUICE_KEEP_FAILED"
+    mv "$TMP" "$SLUICE_KEEP_FAILED/" && echo "kept $SLUICE_KEEP_FAILED/$(basename "$TMP")" >&2 && return
+  fi
   rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -32,6 +32,9 @@ constexpr auto kDrainCheckEvery = std::chrono::seconds(1);
 constexpr int kMaxClaimBatch = 16;
 constexpr auto kFastJob = std::chrono::milliseconds(5);
 constexpr auto kNoDeadline = std::chrono::hours(24 * 365);
+// A daemon's subscription retries (Impl::Subscribe) wait 0.5 s, doubling up to 10 s, jittered.
+constexpr auto kSubscribeBackoff = std::chrono::milliseconds(500);
+constexpr auto kMaxSubscribeBackoff = std::chrono::seconds(10);
 
 std::string ProcessOwner() {
   char host[256] = {};
@@ -201,10 +204,31 @@ struct Engine::Impl {
     objects_written = rows_written = 0;
   }
 
-  Status StartWorkers(const std::shared_ptr<Impl>& self) {
+  // Subscribes to every route's jobs. With `stop` (a daemon), a retryable error (a broker that is
+  // restarting, or too loaded to answer in time) is logged and retried until it passes or `stop`
+  // is set: a `sluice worker` started beside a busy broker must wait for it, not exit.
+  Status Subscribe(const std::atomic<bool>* stop) {
     for (const auto& route : routes) {
-      SLUICE_RETURN_IF_ERROR(queue->Subscribe(route.config->name, route.config->concurrency));
+      for (int attempt = 1;; ++attempt) {
+        Status subscribed = queue->Subscribe(route.config->name, route.config->concurrency);
+        if (subscribed || stop == nullptr || *stop || !IsRetryable(subscribed.error().code)) {
+          SLUICE_RETURN_IF_ERROR(subscribed);
+          break;
+        }
+        const RetryPolicy policy{.max_attempts = 1, .initial_backoff = kSubscribeBackoff,
+                                 .max_backoff = kMaxSubscribeBackoff};
+        const auto delay = BackoffDelay(policy, attempt, RandomUnit());
+        spdlog::warn("route '{}': subscribing failed (attempt {}), retrying in {}: {}", route.config->name,
+                     attempt, FormatDuration(delay), subscribed.error().ToString());
+        const auto until = SteadyClock::now() + delay;
+        while (!*stop && SteadyClock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
     }
+    return Ok();
+  }
+
+  Status StartWorkers(const std::shared_ptr<Impl>& self, const std::atomic<bool>* stop = nullptr) {
+    SLUICE_RETURN_IF_ERROR(Subscribe(stop));
     stop_claiming = std::make_shared<std::atomic<bool>>(false);
     cancel = false;
     workers_done = false;
@@ -717,7 +741,7 @@ Result<RunReport> Engine::RunDaemon(const std::atomic<bool>& stop, bool with_sou
     }
     push_sources.push_back(source.get());
   }
-  if (auto workers = impl.StartWorkers(impl_); !workers) {
+  if (auto workers = impl.StartWorkers(impl_, &stop); !workers) {
     for (Source* s : push_sources) s->Stop();
     return Fail(workers.error());
   }

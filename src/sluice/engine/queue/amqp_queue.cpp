@@ -158,6 +158,7 @@ class AmqpQueue final : public Queue {
         }
         if (!*delivery) break;
         AcceptLocked(std::move(**delivery));
+        if (!consumer_) break;  // AcceptLocked dropped the connection (a failed nack)
         wait = std::chrono::milliseconds(0);
       }
     }
