@@ -13,6 +13,9 @@ prefix="kill9-$$-$RANDOM"
 CONCURRENCY=2 LEASE=30s GRACE=5s write_config pipeline.toml
 sed -i "s|^url = \"sqlite://queue.db\"|url = \"$SLUICE_AMQP_URL?queue=$prefix\"|" pipeline.toml
 grep -q "amqp://" pipeline.toml || fail "could not point the config at the broker"
+# the poll source remembers what it listed; with an amqp:// queue that state needs a home of its own
+sed -i 's|^\[engine\]$|[engine]\nstate = "sqlite://state.db"|' pipeline.toml
+grep -q '^state = ' pipeline.toml || fail "could not give the poll source a state database"
 runs=1500
 "$SLUICE_GEN_SERRATUS" --out incoming/summary2 --runs "$runs" --seed 5 >/dev/null
 
