@@ -15,25 +15,9 @@
 # job is durably enqueued. (Once, with four RGW/broker tests run at once by hand, radosgw itself
 # segfaulted in a messenger thread; the test then fails with "only N of M objects were copied".)
 source "$SLUICE_SOURCE_DIR/tests/cli/lib.sh"
-: "${SLUICE_AMQP_URL:?run through with-amqp-env.sh}" "${S3_ENDPOINT:?run through with-ceph-env.sh}"
-RMQ="$SLUICE_SOURCE_DIR/scripts/services/rabbitmq.sh"
+source "$SLUICE_SOURCE_DIR/tests/integration/amqp/lib_rgw_amqp.sh"
 cd "$TMP"
-aws_() { aws --endpoint-url "$S3_ENDPOINT" "$@"; }
-
-id="rgwdown-$$-$RANDOM"
-bucket=$id topic="t-$id" prefix="jobs-$id" events_queue="events-$id"
-aws_ s3api create-bucket --bucket "$bucket" >/dev/null || fail "create-bucket $bucket"
-arn=$(aws_ sns create-topic --name "$topic" --query TopicArn --output text --attributes \
-  "{\"push-endpoint\":\"amqp://127.0.0.1:$SLUICE_RABBITMQ_PORT\",\"amqp-exchange\":\"amq.topic\",\"amqp-ack-level\":\"broker\",\"persistent\":\"true\"}") \
-  || fail "sns create-topic"
-cleanup_rgw() {
-  aws_ s3 rm --only-show-errors --recursive "s3://$bucket" || true
-  aws_ s3api delete-bucket --bucket "$bucket" || true
-  aws_ sns delete-topic --topic-arn "$arn" || true
-}
-aws_ s3api put-bucket-notification-configuration --bucket "$bucket" --notification-configuration \
-  "{\"TopicConfigurations\":[{\"Id\":\"created\",\"TopicArn\":\"$arn\",\"Events\":[\"s3:ObjectCreated:*\"]}]}" \
-  || fail "put-bucket-notification-configuration"
+rgw_amqp_bucket rgwdown true
 
 cat >pipeline.toml <<TOML
 [queue]
@@ -145,5 +129,5 @@ while read -r key; do
 done <expected.txt
 expect_eq "messages left in $events_queue" "$(queue_messages "$events_queue")" 0
 expect_eq "messages left in the job queues" "$(job_messages)" 0
-cleanup_rgw
+rgw_amqp_cleanup
 echo "ok"

@@ -20,20 +20,9 @@
 # source enqueued (a PUT that RGW notified twice would be one more job rewriting the same outputs;
 # none was seen). Logs of a failing run: SLUICE_KEEP_FAILED=DIR (tests/cli/lib.sh).
 source "$SLUICE_SOURCE_DIR/tests/cli/lib.sh"
-: "${SLUICE_AMQP_URL:?run through with-amqp-env.sh}" "${S3_ENDPOINT:?run through with-ceph-env.sh}"
-RMQ="$SLUICE_SOURCE_DIR/scripts/services/rabbitmq.sh"
+source "$SLUICE_SOURCE_DIR/tests/integration/amqp/lib_rgw_amqp.sh"
 cd "$TMP"
-aws_() { aws --endpoint-url "$S3_ENDPOINT" "$@"; }
-
-id="rgwamqp-$$-$RANDOM"
-bucket=$id topic="t-$id" prefix="jobs-$id" events_queue="events-$id"
-aws_ s3api create-bucket --bucket "$bucket" >/dev/null || fail "create-bucket $bucket"
-arn=$(aws_ sns create-topic --name "$topic" --query TopicArn --output text --attributes \
-  "{\"push-endpoint\":\"amqp://127.0.0.1:$SLUICE_RABBITMQ_PORT\",\"amqp-exchange\":\"amq.topic\",\"amqp-ack-level\":\"broker\"}") \
-  || fail "sns create-topic"
-aws_ s3api put-bucket-notification-configuration --bucket "$bucket" --notification-configuration \
-  "{\"TopicConfigurations\":[{\"Id\":\"created\",\"TopicArn\":\"$arn\",\"Events\":[\"s3:ObjectCreated:*\"]}]}" \
-  || fail "put-bucket-notification-configuration"
+rgw_amqp_bucket rgwamqp false
 
 cat >pipeline.toml <<TOML
 [queue]
@@ -149,7 +138,5 @@ expect_eq "messages left on the broker" "$(messages_left)" 0
 events=$(grep -o 'notification(s), [0-9]* event(s)' serve.log | awk '{ s += $2 } END { print s + 0 }')
 echo "the source enqueued $events event(s) for $runs objects"
 [ "$events" -ge "$runs" ] || fail "the source enqueued only $events event(s) for $runs objects"
-aws_ s3 rm --only-show-errors --recursive "s3://$bucket" || true
-aws_ s3api delete-bucket --bucket "$bucket" || true
-aws_ sns delete-topic --topic-arn "$arn" || true
+rgw_amqp_cleanup
 echo "ok"
