@@ -11,7 +11,8 @@
 #   b  5,000 files of 1-16 KB
 #   c  one 2 GiB file
 # Each (data set, tool) uploads into a fresh bucket, measured with /usr/bin/time (wall, user+sys
-# CPU, max RSS of the client); the bucket is then purged and RGW garbage collection is forced so
+# CPU, max RSS of the client) and by the CPU seconds the Ceph daemons spent meanwhile (the server's
+# share of the 2 cores); the bucket is then purged and RGW garbage collection is forced so
 # the memstore OSD's RAM stays bounded.
 #
 # Environment:
@@ -112,6 +113,17 @@ PY
 # ---- runs -------------------------------------------------------------------------------------
 results="$work/results.tsv"
 : >"$results"
+# server_cpu: CPU seconds (user + sys) used so far by this benchmark's Ceph daemons (radosgw, OSD,
+# monitor: the processes whose command line names $SLUICE_CEPH_DIR), from /proc/PID/stat.
+server_cpu() {
+  local pid ticks=0 f
+  for pid in $(pgrep -f -- "$SLUICE_CEPH_DIR" || true); do
+    f=$(cut -d' ' -f14,15 "/proc/$pid/stat" 2>/dev/null) || continue
+    ticks=$((ticks + ${f% *} + ${f#* }))
+  done
+  echo "$ticks"
+}
+clk_tck=$(getconf CLK_TCK)
 run_tool() {  # run_tool TOOL DATASET SRC BUCKET
   local tool=$1 ds=$2 src=$3 bucket=$4 tf="$work/time.$1.$2" lf="$work/log.$1.$2"
   local -a cmd
@@ -122,17 +134,19 @@ run_tool() {  # run_tool TOOL DATASET SRC BUCKET
     rclone) cmd=(rclone copy -q "$src" "rgw:$bucket/x") ;;
   esac
   aws_ s3 mb "s3://$bucket" >/dev/null
-  local rc=0
+  local rc=0 server0 server
+  server0=$(server_cpu)
   /usr/bin/time -f '%e %U %S %M' -o "$tf" "${cmd[@]}" >"$lf" 2>&1 || rc=$?
+  server=$(python3 -c 'import sys; print(f"{(int(sys.argv[2]) - int(sys.argv[1])) / int(sys.argv[3]):.2f}")' "$server0" "$(server_cpu)" "$clk_tck")
   [ $rc = 0 ] || { echo "!! $tool on $ds failed (rc $rc), log:" >&2; tail -n 20 "$lf" >&2; }
   # verify: object count and bytes in the bucket
   local sz; sz=$(rclone size --json "rgw:$bucket" 2>/dev/null || echo '{"count":-1,"bytes":-1}')
   local cnt bytes; cnt=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["count"])' "$sz")
   bytes=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["bytes"])' "$sz")
   read -r wall user sys rss < <(tail -n1 "$tf")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ds" "$tool" "$wall" "$user" "$sys" "$rss" "$cnt" "$bytes" >>"$results"
-  printf '  %-6s %-6s wall %6ss user %6ss sys %6ss rss %7s KB  objects %s bytes %s rc %s\n' \
-    "$ds" "$tool" "$wall" "$user" "$sys" "$rss" "$cnt" "$bytes" "$rc" >&2
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ds" "$tool" "$wall" "$user" "$sys" "$rss" "$cnt" "$bytes" "$server" >>"$results"
+  printf '  %-6s %-6s wall %6ss user %6ss sys %6ss rss %7s KB  server CPU %6ss  objects %s bytes %s rc %s\n' \
+    "$ds" "$tool" "$wall" "$user" "$sys" "$rss" "$server" "$cnt" "$bytes" "$rc" >&2
   # free the OSD's RAM: delete everything, then force RGW garbage collection (multipart tails)
   rclone purge -q "rgw:$bucket" >/dev/null 2>&1 || aws_ s3 rb --force "s3://$bucket" >/dev/null 2>&1 || true
   timeout 120 radosgw-admin -c "$CEPH_CONF" gc process --include-all >/dev/null 2>&1 || true
@@ -162,11 +176,11 @@ python3 - "$results" <<'PY'
 import sys, collections
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 by = collections.defaultdict(dict)
-print(f"{'set':<4}{'tool':<8}{'wall s':>9}{'CPU s':>9}{'RSS MB':>9}{'objects':>9}{'bytes':>14}")
-for ds, tool, wall, user, sys_, rss, cnt, b in rows:
+print(f"{'set':<4}{'tool':<8}{'wall s':>9}{'CPU s':>9}{'RSS MB':>9}{'objects':>9}{'bytes':>14}{'server CPU s':>14}")
+for ds, tool, wall, user, sys_, rss, cnt, b, server in rows:
     wall, cpu, rss = float(wall), float(user) + float(sys_), int(rss) / 1024
     by[ds][tool] = (wall, cpu, rss)
-    print(f"{ds:<4}{tool:<8}{wall:>9.2f}{cpu:>9.2f}{rss:>9.1f}{cnt:>9}{b:>14}")
+    print(f"{ds:<4}{tool:<8}{wall:>9.2f}{cpu:>9.2f}{rss:>9.1f}{cnt:>9}{b:>14}{server:>14}")
 print()
 print("sluice ratios (target: wall <= 0.67 x faster peer, CPU <= 0.5 x lower-CPU peer, RSS <= 64 MB)")
 for ds, t in by.items():
