@@ -26,3 +26,33 @@ rgw_amqp_cleanup() {
   aws_ s3api delete-bucket --bucket "$bucket" || true
   aws_ sns delete-topic --topic-arn "$arn" || true
 }
+
+# rgw_amqp_config FILE: writes the part of a pipeline config both tests share: the amqp:// job
+# queue, the bucket as store `incoming`, a folder store `lake`, and the `amqp` source `rgw` reading
+# the bucket's notifications. The test appends its tables and routes.
+rgw_amqp_config() {
+  cat >"$1" <<TOML
+[queue]
+url = "$SLUICE_AMQP_URL?queue=$prefix"
+
+[engine]
+idle_poll = "20ms"
+shutdown_grace = "5s"
+
+[stores.incoming]
+url = "s3://$bucket"
+endpoint = "$S3_ENDPOINT"
+
+[stores.lake]
+url = "file://lake"
+
+[[sources]]
+name = "rgw"
+type = "amqp"
+store = "incoming"
+url = "$SLUICE_AMQP_URL"
+queue = "$events_queue"
+exchange = "amq.topic"
+routing_key = "$topic"
+TOML
+}

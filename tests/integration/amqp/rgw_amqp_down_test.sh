@@ -19,29 +19,8 @@ source "$SLUICE_SOURCE_DIR/tests/integration/amqp/lib_rgw_amqp.sh"
 cd "$TMP"
 rgw_amqp_bucket rgwdown true
 
-cat >pipeline.toml <<TOML
-[queue]
-url = "$SLUICE_AMQP_URL?queue=$prefix"
-
-[engine]
-idle_poll = "20ms"
-shutdown_grace = "5s"
-
-[stores.incoming]
-url = "s3://$bucket"
-endpoint = "$S3_ENDPOINT"
-
-[stores.lake]
-url = "file://lake"
-
-[[sources]]
-name = "rgw"
-type = "amqp"
-store = "incoming"
-url = "$SLUICE_AMQP_URL"
-queue = "$events_queue"
-exchange = "amq.topic"
-routing_key = "$topic"
+rgw_amqp_config pipeline.toml
+cat >>pipeline.toml <<TOML
 
 [[routes]]
 name = "mirror"
