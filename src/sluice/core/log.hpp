@@ -50,9 +50,11 @@ LogContext CurrentLogContext();
 /// Scopes nest; the innermost wins. Thread-compatible: each thread has its own context.
 class LogScope {
  public:
+  /// Sets the calling thread's context to this job's route, id and object key until destroyed.
   LogScope(std::string route, std::string job, std::string key);
   /// Adopts a context captured on another thread by CurrentLogContext().
   explicit LogScope(const LogContext& context);
+  /// Restores the context that was current before this scope.
   ~LogScope();
   LogScope(const LogScope&) = delete;
   LogScope& operator=(const LogScope&) = delete;
