@@ -401,14 +401,16 @@ handler = "noop"
   ASSERT_TRUE(response) << response.error().ToString();
   EXPECT_EQ(response->status, 200) << response->body;
 
-  // The job runs; the metrics endpoint shows it.
+  // The job runs; the metrics endpoint shows it. The attempt is counted when the handler returns,
+  // and the queue marks the job succeeded a moment later (in a batch): wait for both.
   std::string metrics;
   for (int i = 0; i < 300; ++i) {
     HttpRequest get;
     get.url = fmt::format("http://127.0.0.1:{}/metrics", metrics_port);
     auto scraped = client.Send(get);
-    if (scraped && scraped->body.find("sluice_job_attempts_total{result=\"succeeded\",route=\"noop\"} 1") !=
-                       std::string::npos) {
+    if (scraped &&
+        scraped->body.find("sluice_job_attempts_total{result=\"succeeded\",route=\"noop\"} 1") != std::string::npos &&
+        scraped->body.find("sluice_jobs{route=\"noop\",state=\"succeeded\"} 1\n") != std::string::npos) {
       metrics = scraped->body;
       break;
     }
